@@ -46,7 +46,9 @@ function isBackendName(value: string): value is BackendName {
 function parseRequested(value: string | undefined, source: string): BackendName | undefined {
   if (value === undefined || value === "" || value === "auto") return undefined;
   if (!isBackendName(value)) {
-    throw new Error(`${source}: unknown backend "${value}"; expected tensorflow, wasm, cpu or auto`);
+    throw new Error(
+      `${source}: unknown backend "${value}"; expected tensorflow, wasm, cpu or auto`,
+    );
   }
   return value;
 }

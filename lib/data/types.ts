@@ -1,0 +1,73 @@
+/**
+ * The one dataset type every loader returns and every writer's ground truth
+ * is stated in, whatever the on-disk layout (Market-1501, DukeMTMC-reID,
+ * PETA, SYSU-MM01, RegDB, VIPeR, PRID2011).
+ *
+ * @module
+ */
+
+/** Imaging modality: visible light or (thermal/near-) infrared. */
+export type Modality = "rgb" | "ir";
+
+/**
+ * The part of a dataset an image belongs to. Re-id sets use
+ * train/query/gallery; attribute sets (PETA) use train/val/test; a set whose
+ * split is drawn later per trial (VIPeR, PRID, SYSU test ids) uses "all".
+ */
+export type SplitName = "train" | "val" | "test" | "query" | "gallery" | "all";
+
+/** One labelled image. */
+export interface ReidImage {
+  /** Absolute or dataset-relative path of the image file. */
+  path: string;
+  /**
+   * Person identity as the release numbers it. Market-style junk is 0 and
+   * distractors are -1; loaders keep them (and say so) rather than drop them.
+   */
+  pid: number;
+  /** Camera index, 1-based as in the file names (c1, cam1, cam_a → 1). */
+  camid: number;
+  modality: Modality;
+  split: SplitName;
+  /**
+   * Attribute labels aligned with {@link ReidDataset.attributeNames}: 1 / 0,
+   * or -1 where the release leaves an attribute unlabelled. Absent when the
+   * dataset has no attribute annotation.
+   */
+  attributes?: Int8Array;
+  /** Release-specific extras kept for traceability (sequence, frame, trial, source folder…). */
+  meta?: Record<string, string | number>;
+}
+
+/** A loaded dataset: images with labels, plus what is needed to read them. */
+export interface ReidDataset {
+  /** Preset name, e.g. "market1501", "sysu_mm01". */
+  name: string;
+  /** Folder the dataset was loaded from. */
+  root: string;
+  images: ReidImage[];
+  /** Attribute names in label order (empty when there are none). */
+  attributeNames: string[];
+  /**
+   * One-hot attribute groups by name (e.g. "upper_color" → indices of the
+   * upper-colour attributes), so metrics and samplers can treat a group as one
+   * categorical attribute.
+   */
+  attributeGroups: Record<string, number[]>;
+  /**
+   * Named evaluation trials drawn from the data (RegDB's 10 train/test splits,
+   * VIPeR's random halves, SYSU's gallery draws). Each trial lists image
+   * indices into {@link images}; the seed that drew it is recorded.
+   */
+  trials?: DatasetTrial[];
+}
+
+/** A seeded (or release-given) evaluation split of a dataset. */
+export interface DatasetTrial {
+  name: string;
+  /** Seed the trial was drawn with, or null when the release fixes it. */
+  seed: number | null;
+  train: number[];
+  query: number[];
+  gallery: number[];
+}
