@@ -1,0 +1,157 @@
+/**
+ * Notebook display helpers (DESIGN decision 8).
+ *
+ * Inside `deno jupyter`'s kernel, `Deno.jupyter.broadcast` publishes Jupyter
+ * `display_data` / `update_display_data` messages on the IOPub channel. Anywhere
+ * else (`deno test`, `deno run`, a CLI) `Deno.jupyter` throws on access, so every
+ * helper here checks {@link isNotebook} first and does nothing (or prints the
+ * bundle's `text/plain` form when asked) instead of failing.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+
+/**
+ * A Jupyter MIME bundle: output data keyed by MIME type. Text types hold strings,
+ * binary types (`image/png`) hold base64 strings, JSON types hold objects.
+ */
+export type MimeBundle = Record<string, unknown>;
+
+/** Options of {@link display}. */
+export interface DisplayOptions {
+  /**
+   * A display id: later calls with the same id and `update: true` replace this
+   * output in place (Jupyter's `transient.display_id`).
+   */
+  displayId?: string;
+  /** Replace the output shown earlier under `displayId` instead of adding one. */
+  update?: boolean;
+  /** Outside a kernel, print the bundle's `text/plain` form to stdout. */
+  printOutside?: boolean;
+  /** Per-MIME-type metadata (e.g. `{"image/png": {width: 600}}`). */
+  metadata?: Record<string, unknown>;
+}
+
+/** The part of `Deno.jupyter` this module uses. */
+interface JupyterBroadcast {
+  broadcast(msgType: string, content: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * The kernel's `Deno.jupyter`, or null outside a kernel. Accessing the property
+ * outside `deno jupyter` throws ("only available in `deno jupyter` subcommand"),
+ * which is why this goes through try/catch rather than `"jupyter" in Deno`
+ * (that test is true everywhere).
+ */
+function kernelJupyter(): JupyterBroadcast | null {
+  try {
+    const jupyter = (Deno as unknown as { jupyter?: Partial<JupyterBroadcast> }).jupyter;
+    if (jupyter && typeof jupyter.broadcast === "function") return jupyter as JupyterBroadcast;
+  } catch {
+    // Not in a kernel.
+  }
+  return null;
+}
+
+/** True only inside `deno jupyter`'s kernel, where output can be broadcast. */
+export function isNotebook(): boolean {
+  return kernelJupyter() !== null;
+}
+
+/** The Jupyter message `display` sends for `bundle` (exposed for tests and other senders). */
+export function displayMessage(
+  bundle: MimeBundle,
+  options: DisplayOptions = {},
+): { msgType: "display_data" | "update_display_data"; content: Record<string, unknown> } {
+  if (options.update && !options.displayId) {
+    throw new Error("display: update: true needs a displayId (the output to replace)");
+  }
+  const content: Record<string, unknown> = {
+    data: bundle,
+    metadata: options.metadata ?? {},
+    transient: options.displayId ? { display_id: options.displayId } : {},
+  };
+  return { msgType: options.update ? "update_display_data" : "display_data", content };
+}
+
+/**
+ * Show `bundle` in the notebook. With `displayId`, the output can later be
+ * replaced by calling again with the same id and `update: true` (live progress,
+ * loss curves). Outside a kernel: nothing, or the `text/plain` form when
+ * `printOutside` is set.
+ */
+export async function display(bundle: MimeBundle, options: DisplayOptions = {}): Promise<void> {
+  const { msgType, content } = displayMessage(bundle, options);
+  const jupyter = kernelJupyter();
+  if (jupyter) {
+    await jupyter.broadcast(msgType, content);
+    return;
+  }
+  if (options.printOutside) {
+    const text = bundle["text/plain"];
+    if (typeof text === "string") console.log(text);
+  }
+}
+
+let displayCounter = 0;
+
+/** A fresh display id, unique within this process. */
+export function newDisplayId(prefix = "reid"): string {
+  displayCounter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${displayCounter}`;
+}
+
+/**
+ * One output area that is shown once and then updated in place: the first
+ * {@link DisplayHandle.show} creates it, later calls replace it.
+ */
+export class DisplayHandle {
+  /** The Jupyter display id of this output. */
+  readonly id: string;
+  #shown = false;
+
+  /** A handle for a new output; `id` defaults to a fresh {@link newDisplayId}. */
+  constructor(id: string = newDisplayId()) {
+    this.id = id;
+  }
+
+  /** Whether the output has been created already. */
+  get shown(): boolean {
+    return this.#shown;
+  }
+
+  /** Create the output on the first call, replace it on the following ones. */
+  async show(bundle: MimeBundle, options: Omit<DisplayOptions, "displayId" | "update"> = {}) {
+    await display(bundle, { ...options, displayId: this.id, update: this.#shown });
+    this.#shown = true;
+  }
+}
+
+/**
+ * Deno's kernel shows a cell's last expression through this symbol (its
+ * `Deno.jupyter.$display` is `Symbol.for("Jupyter.display")`), so an object
+ * carrying it renders itself when it ends a cell.
+ */
+export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
+
+/** An object that renders as `bundle` when it is the last expression of a cell. */
+export interface Displayable {
+  /** Called by the kernel to format the object. */
+  [JUPYTER_DISPLAY](): MimeBundle;
+}
+
+/** Attach `bundle` to `value` so the kernel renders it when `value` ends a cell. */
+export function displayable<T extends object>(value: T, bundle: () => MimeBundle): T & Displayable {
+  Object.defineProperty(value, JUPYTER_DISPLAY, { value: bundle, enumerable: false });
+  return value as T & Displayable;
+}
+
+/** Base64 of bytes, as Jupyter wants binary MIME types (`image/png`). */
+export function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+}
+
+/** A MIME bundle holding a PNG image, with `alt` as its text form. */
+export function pngBundle(png: Uint8Array, alt = "[image]"): MimeBundle {
+  return { "image/png": toBase64(png), "text/plain": alt };
+}
