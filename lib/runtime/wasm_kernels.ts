@@ -1,2 +1,382 @@
-/** Gradient kernels the wasm backend lacks (work in progress). */
-export function registerWasmGradientKernels(): void {}
+/**
+ * Gradient kernels that `@tensorflow/tfjs-backend-wasm` 4.22 lacks, composed
+ * from kernels it has, and registered for the `wasm` backend only (the
+ * `tensorflow` and `cpu` backends keep their own).
+ *
+ * Without them a training step through a convolution fails on wasm with
+ * "Kernel 'Conv2DBackpropFilter' not registered". The kernels are plain tfjs
+ * ops run inside the kernel function: the engine does not record nested ops
+ * on the gradient tape (its kernel depth is above zero) and accepts a Tensor
+ * as a kernel's output, so intermediate tensors are freed by `tf.tidy`.
+ *
+ * Why matrix products: wasm's `BatchMatMul` runs on XNNPACK with SIMD, the
+ * fastest primitive the backend has. The filter gradient of a convolution is
+ * a sum over output positions of (input patch)ᵀ × (output gradient), i.e. one
+ * matrix product per filter tap, or one product over an im2col patch matrix.
+ * Both are here; {@link conv2dFilterGradient} picks by the patch matrix size.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+
+/** Geometry of a convolution shared by the filter and input gradients. */
+interface ConvGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+  padBottom: number;
+  padRight: number;
+}
+
+function geometry(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: Pad,
+  roundingMode: "floor" | "round" | "ceil" | undefined,
+  depthwise: boolean,
+): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    roundingMode,
+    depthwise,
+  );
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+    padBottom: info.padInfo.bottom,
+    padRight: info.padInfo.right,
+  };
+}
+
+/**
+ * The input rows/columns read by filter tap (kh, kw) for every output
+ * position: a strided window of the zero-padded input, shape [N, OH, OW, C].
+ */
+function tapWindow(xPadded: tf.Tensor4D, g: ConvGeometry, kh: number, kw: number): tf.Tensor4D {
+  const top = kh * g.dilationHeight;
+  const left = kw * g.dilationWidth;
+  return tf.stridedSlice(
+    xPadded,
+    [0, top, left, 0],
+    [
+      g.batch,
+      top + (g.outHeight - 1) * g.strideHeight + 1,
+      left + (g.outWidth - 1) * g.strideWidth + 1,
+      g.inChannels,
+    ],
+    [1, g.strideHeight, g.strideWidth, 1],
+  ) as tf.Tensor4D;
+}
+
+/**
+ * Zero-pads the input so every tap window lies inside it. "same" padding can
+ * ask for fewer rows at the bottom than the last window reads when strides do
+ * not divide evenly, and a negative amount means rows are never read: pad or
+ * crop to exactly what the windows need.
+ */
+function padForTaps(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const needHeight = (g.outHeight - 1) * g.strideHeight + (g.filterHeight - 1) *
+      g.dilationHeight +
+    1;
+  const needWidth = (g.outWidth - 1) * g.strideWidth + (g.filterWidth - 1) * g.dilationWidth + 1;
+  const bottom = needHeight - g.padTop - g.inHeight;
+  const right = needWidth - g.padLeft - g.inWidth;
+  let padded = x;
+  if (g.padTop > 0 || g.padLeft > 0 || bottom > 0 || right > 0) {
+    padded = tf.pad(x, [[0, 0], [g.padTop, Math.max(bottom, 0)], [
+      g.padLeft,
+      Math.max(right, 0),
+    ], [0, 0]]);
+  }
+  if (bottom < 0 || right < 0) {
+    padded = tf.slice(padded, [0, 0, 0, 0], [g.batch, needHeight, needWidth, g.inChannels]);
+  }
+  return padded;
+}
+
+/** Above this many patch-matrix elements, per-tap products beat one im2col product (memory). */
+const IM2COL_LIMIT = 48 * 1024 * 1024;
+
+/** Options of {@link conv2dFilterGradient}. */
+export interface FilterGradientOptions {
+  strides: number | [number, number];
+  pad: Pad;
+  dilations?: number | [number, number];
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  /** Force a strategy (tests and benchmarks); default picks by size. */
+  strategy?: "im2col" | "taps";
+}
+
+/**
+ * ∂L/∂W of an NHWC convolution: W has shape `filterShape` [KH, KW, C, O], `x`
+ * is the convolution's input and `dy` the gradient of its output.
+ */
+export function conv2dFilterGradient(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  options: FilterGradientOptions,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const g = geometry(
+      x.shape,
+      filterShape,
+      options.strides,
+      options.dilations ?? 1,
+      options.pad,
+      options.dimRoundingMode,
+      false,
+    );
+    const [kh, kw, inC, outC] = filterShape;
+    const rows = g.batch * g.outHeight * g.outWidth;
+    const dyFlat = tf.reshape(dy, [rows, outC]);
+    const padded = padForTaps(x, g);
+    const oneByOne = kh === 1 && kw === 1;
+    const strategy = options.strategy ??
+      (oneByOne || rows * kh * kw * inC > IM2COL_LIMIT ? "taps" : "im2col");
+    if (strategy === "im2col") {
+      const windows: tf.Tensor4D[] = [];
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) windows.push(tapWindow(padded, g, i, j));
+      }
+      // Patch matrix [rows, KH·KW·C] in (kh, kw, c) order, which is the filter's layout.
+      const patches = tf.reshape(tf.concat(windows, 3), [rows, kh * kw * inC]);
+      return tf.reshape(tf.matMul(patches, dyFlat, true, false), filterShape);
+    }
+    const taps: tf.Tensor2D[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const window = tf.reshape(tapWindow(padded, g, i, j), [rows, inC]);
+        taps.push(tf.matMul(window, dyFlat, true, false));
+      }
+    }
+    return tf.reshape(tf.stack(taps), filterShape);
+  });
+}
+
+/** Options of the depthwise gradients. */
+export interface DepthwiseGradientOptions {
+  strides: number | [number, number];
+  pad: Pad;
+  dilations?: number | [number, number];
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+/**
+ * ∂L/∂W of a depthwise convolution, W of shape [KH, KW, C, M] (M = channel
+ * multiplier): per tap, the input window times the output gradient, summed
+ * over batch and positions.
+ */
+export function depthwiseFilterGradient(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  options: DepthwiseGradientOptions,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const g = geometry(
+      x.shape,
+      filterShape,
+      options.strides,
+      options.dilations ?? 1,
+      options.pad,
+      options.dimRoundingMode,
+      true,
+    );
+    const [kh, kw, inC, mult] = filterShape;
+    const rows = g.batch * g.outHeight * g.outWidth;
+    const dyByChannel = tf.reshape(dy, [rows, inC, mult]);
+    const padded = padForTaps(x, g);
+    const taps: tf.Tensor[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const window = tf.reshape(tapWindow(padded, g, i, j), [rows, inC, 1]);
+        taps.push(tf.sum(tf.mul(window, dyByChannel), 0));
+      }
+    }
+    return tf.reshape(tf.stack(taps), filterShape);
+  });
+}
+
+/**
+ * Spreads `values` [N, OH, OW, C] onto a grid with `stride` spacing: the
+ * transpose of a strided read, built by interleaving zeros through a reshape.
+ */
+function spread(values: tf.Tensor4D, strideHeight: number, strideWidth: number): tf.Tensor4D {
+  const [n, h, w, c] = values.shape;
+  if (strideHeight === 1 && strideWidth === 1) return values;
+  const grid = tf.pad(tf.reshape(values, [n, h, 1, w, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, strideHeight - 1],
+    [0, 0],
+    [0, strideWidth - 1],
+    [0, 0],
+  ]);
+  return tf.reshape(grid, [n, h * strideHeight, w * strideWidth, c]);
+}
+
+/**
+ * ∂L/∂x of a depthwise convolution with input shape `inputShape` and filter W
+ * [KH, KW, C, M]: every tap sends its weighted output gradient back to the
+ * input positions it read.
+ */
+export function depthwiseInputGradient(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  options: DepthwiseGradientOptions,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const g = geometry(
+      inputShape,
+      filter.shape,
+      options.strides,
+      options.dilations ?? 1,
+      options.pad,
+      options.dimRoundingMode,
+      true,
+    );
+    const [kh, kw, inC, mult] = filter.shape;
+    const dyByChannel = tf.reshape(dy, [g.batch, g.outHeight, g.outWidth, inC, mult]);
+    const spreadHeight = g.outHeight * g.strideHeight;
+    const spreadWidth = g.outWidth * g.strideWidth;
+    // The padded input frame all taps write into, large enough for every window.
+    const frameHeight = Math.max(
+      g.padTop + g.inHeight,
+      (kh - 1) * g.dilationHeight + spreadHeight,
+    );
+    const frameWidth = Math.max(g.padLeft + g.inWidth, (kw - 1) * g.dilationWidth + spreadWidth);
+    let frame: tf.Tensor4D | null = null;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const weights = tf.reshape(tf.slice(filter, [i, j, 0, 0], [1, 1, inC, mult]), [inC, mult]);
+        const contribution = tf.sum(tf.mul(dyByChannel, weights), 4) as tf.Tensor4D;
+        const top = i * g.dilationHeight;
+        const left = j * g.dilationWidth;
+        const placed = tf.pad(spread(contribution, g.strideHeight, g.strideWidth), [
+          [0, 0],
+          [top, frameHeight - top - spreadHeight],
+          [left, frameWidth - left - spreadWidth],
+          [0, 0],
+        ]);
+        frame = frame === null ? placed : tf.add(frame, placed);
+      }
+    }
+    return tf.slice(frame!, [0, g.padTop, g.padLeft, 0], [
+      g.batch,
+      g.inHeight,
+      g.inWidth,
+      inC,
+    ]);
+  });
+}
+
+/**
+ * Sums the rows of `x` that share a segment id: out[s] = Σ_{i: ids[i] = s} x[i].
+ * Ids outside [0, numSegments) are dropped, as TensorFlow does. Built as a
+ * one-hot matrix product, which wasm runs on XNNPACK.
+ */
+export function unsortedSegmentSum(
+  x: tf.Tensor,
+  segmentIds: tf.Tensor,
+  numSegments: number,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const count = segmentIds.size;
+    const rest = x.shape.slice(segmentIds.rank);
+    const width = rest.reduce((a, b) => a * b, 1);
+    const ids = tf.reshape(tf.cast(segmentIds, "int32"), [count]);
+    // tf.oneHot needs depth ≥ 2, so compare against the segment range instead.
+    const oneHot = tf.cast(
+      tf.equal(tf.expandDims(ids, 1), tf.expandDims(tf.range(0, numSegments, 1, "int32"), 0)),
+      "float32",
+    );
+    const rows = tf.reshape(tf.cast(x, "float32"), [count, width]);
+    const summed = tf.reshape(tf.matMul(oneHot, rows, true, false), [numSegments, ...rest]);
+    return x.dtype === "float32" ? summed : tf.cast(summed, x.dtype);
+  });
+}
+
+/** Names of the kernels this module registers for wasm. */
+export const WASM_GRADIENT_KERNELS = [
+  "Conv2DBackpropFilter",
+  "DepthwiseConv2dNativeBackpropFilter",
+  "DepthwiseConv2dNativeBackpropInput",
+  "UnsortedSegmentSum",
+] as const;
+
+let registered = false;
+
+/**
+ * Registers the kernels of {@link WASM_GRADIENT_KERNELS} for the `wasm`
+ * backend. Idempotent; a kernel wasm already has (a future tfjs) is left alone.
+ */
+export function registerWasmGradientKernels(): void {
+  if (registered) return;
+  registered = true;
+  const have = new Set(tf.getKernelsForBackend("wasm").map((k) => k.kernelName));
+  const add = (kernelName: string, kernelFunc: tf.KernelFunc) => {
+    if (!have.has(kernelName)) tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+  };
+  add("Conv2DBackpropFilter", ({ inputs, attrs }) => {
+    const { x, dy } = inputs as { x: tf.Tensor4D; dy: tf.Tensor4D };
+    const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs & {
+      dilations?: number | [number, number];
+    };
+    if (a.dataFormat === "NCHW") {
+      throw new Error("Conv2DBackpropFilter on wasm supports NHWC only (got NCHW)");
+    }
+    return conv2dFilterGradient(x, dy, a.filterShape, {
+      strides: a.strides,
+      pad: a.pad,
+      dilations: a.dilations,
+      dimRoundingMode: a.dimRoundingMode,
+    });
+  });
+  add("DepthwiseConv2dNativeBackpropFilter", ({ inputs, attrs }) => {
+    const { x, dy } = inputs as { x: tf.Tensor4D; dy: tf.Tensor4D };
+    const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+    return depthwiseFilterGradient(x, dy, a.filterShape, a);
+  });
+  add("DepthwiseConv2dNativeBackpropInput", ({ inputs, attrs }) => {
+    const { dy, filter } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
+    const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+    return depthwiseInputGradient(dy, filter, a.inputShape, a);
+  });
+  add("UnsortedSegmentSum", ({ inputs, attrs }) => {
+    const { x, segmentIds } = inputs as { x: tf.Tensor; segmentIds: tf.Tensor };
+    return unsortedSegmentSum(x, segmentIds, (attrs as { numSegments: number }).numSegments);
+  });
+}
