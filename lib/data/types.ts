@@ -60,6 +60,12 @@ export interface ReidDataset {
    * indices into {@link images}; the seed that drew it is recorded.
    */
   trials?: DatasetTrial[];
+  /**
+   * What the loader noticed and kept or skipped on purpose (non-image files in
+   * image folders, ids without annotation, reused split files), so that
+   * nothing is dropped silently.
+   */
+  notes?: string[];
 }
 
 /** A seeded (or release-given) evaluation split of a dataset. */

@@ -1,0 +1,217 @@
+/**
+ * SYSU-MM01 (Wu et al., ICCV 2017): RGB cameras 1, 2, 4, 5 and infrared
+ * cameras 3, 6. Layout `cam<k>/<pid 4 digits>/<n 4 digits>.jpg`, with the id
+ * lists `exp/train_id.txt`, `exp/val_id.txt`, `exp/test_id.txt` (one line of
+ * comma-separated ids), as read by the release's evaluation code and AGW.
+ *
+ * Images of train ids get split "train", val ids "val", test ids "all" (their
+ * query/gallery is drawn per trial). Trials follow the single-shot protocol:
+ * queries are every infrared image of the test ids; each trial's gallery is
+ * one random image per (test id, RGB camera) — cameras 1, 2, 4, 5 for
+ * "all-search", 1, 2 for "indoor-search". Ten trials per mode are drawn once
+ * with the seed and saved as `splits_seed<N>.json` beside the data.
+ *
+ * @module
+ */
+import { join, relative } from "node:path";
+import { Rng } from "../../runtime/random.ts";
+import type { DatasetTrial, Modality, ReidDataset, ReidImage, SplitName } from "../types.ts";
+import {
+  AnnotationError,
+  findDataDir,
+  layoutError,
+  listDir,
+  listImages,
+  type LoaderOptions,
+  loadOrDrawSplits,
+  parseName,
+  seedOf,
+} from "./common.ts";
+import { announce } from "./summary.ts";
+
+/** Options of {@link loadSysuMM01}. */
+export interface SysuOptions extends LoaderOptions {
+  /** Gallery trials drawn per search mode (default 10). */
+  trials?: number;
+}
+
+/** Infrared cameras of SYSU-MM01. */
+export const SYSU_IR_CAMERAS: readonly number[] = [3, 6];
+/** RGB gallery cameras per search mode. */
+export const SYSU_GALLERY_CAMERAS: Readonly<Record<"all" | "indoor", readonly number[]>> = {
+  all: [1, 2, 4, 5],
+  indoor: [1, 2],
+};
+
+const EXPECTED = (root: string) =>
+  [
+    `  ${root}/  (or SYSU-MM01/ inside it)`,
+    `    cam1/ … cam6/     <pid>/<n>.jpg, e.g. cam1/0001/0001.jpg (cam3, cam6 infrared)`,
+    `    exp/train_id.txt  one line: 1,2,4,5,…`,
+    `    exp/val_id.txt`,
+    `    exp/test_id.txt`,
+  ].join("\n");
+
+/** Reads one of the release's id lists (comma/space separated integers). */
+export function readIdList(path: string): number[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new AnnotationError(`${path}: cannot read (${(error as Error).message})`);
+  }
+  const tokens = text.split(/[\s,]+/).filter((t) => t !== "");
+  const bad = tokens.find((t) => !/^\d+$/.test(t));
+  if (bad !== undefined) {
+    throw new AnnotationError(`${path}: "${bad}" is not an id; expected comma-separated integers`);
+  }
+  return tokens.map(Number);
+}
+
+interface SavedSysu {
+  seed: number;
+  trials: { name: string; gallery: string[] }[];
+}
+
+/** Loads SYSU-MM01 from `root` (the release folder or a folder holding `SYSU-MM01/`). */
+export function loadSysuMM01(root: string, options: SysuOptions = {}): ReidDataset {
+  const seed = seedOf(options);
+  const cams = [1, 2, 3, 4, 5, 6].map((c) => `cam${c}`);
+  const dataDir = findDataDir(root, ["", "SYSU-MM01", "sysu-mm01/SYSU-MM01"], [
+    ...cams,
+    "exp/train_id.txt",
+    "exp/val_id.txt",
+    "exp/test_id.txt",
+  ]);
+  if (!dataDir) {
+    throw layoutError(
+      "sysu_mm01",
+      root,
+      `no SYSU-MM01 camera folders and id lists under ${root}`,
+      EXPECTED(root),
+    );
+  }
+  const lists: [SplitName, string][] = [["train", "train_id.txt"], ["val", "val_id.txt"], [
+    "all",
+    "test_id.txt",
+  ]];
+  const splitOf = new Map<number, SplitName>();
+  const listOf = new Map<number, string>();
+  for (const [split, file] of lists) {
+    const path = join(dataDir, "exp", file);
+    for (const pid of readIdList(path)) {
+      if (splitOf.has(pid)) {
+        throw new AnnotationError(`${path}: id ${pid} is also listed in exp/${listOf.get(pid)}`);
+      }
+      splitOf.set(pid, split);
+      listOf.set(pid, file);
+    }
+  }
+  const images: ReidImage[] = [];
+  const notes: string[] = [];
+  const unlisted = new Set<number>();
+  const seen = new Set<number>();
+  for (let camid = 1; camid <= 6; camid++) {
+    const camDir = join(dataDir, `cam${camid}`);
+    const modality: Modality = SYSU_IR_CAMERAS.includes(camid) ? "ir" : "rgb";
+    for (const entry of listDir(camDir)) {
+      if (!entry.isDirectory) {
+        notes.push(`cam${camid}/${entry.name}: not an id folder, ignored`);
+        continue;
+      }
+      const pid = Number(parseName(/^(\d+)$/, entry.name, camDir, "<pid> folders (e.g. 0001)")[1]);
+      const idDir = join(camDir, entry.name);
+      const { images: files, others } = listImages(idDir);
+      if (others.length) {
+        notes.push(`cam${camid}/${entry.name}/: ignored ${others.length} non-image file(s)`);
+      }
+      let split = splitOf.get(pid);
+      if (split === undefined) {
+        if (files.length) unlisted.add(pid);
+        split = "all";
+      }
+      if (files.length) seen.add(pid);
+      for (const file of files) {
+        const n = Number(
+          parseName(/^(\d+)\.(jpe?g|png|bmp)$/i, file, idDir, "<n>.jpg (e.g. 0001.jpg)")[1],
+        );
+        images.push({
+          path: join(idDir, file),
+          pid,
+          camid,
+          modality,
+          split,
+          meta: { list: listOf.get(pid) ?? "none", n },
+        });
+      }
+    }
+  }
+  if (unlisted.size) {
+    notes.push(`${unlisted.size} id(s) with images but in no exp/ list, kept as split "all"`);
+  }
+  const listedEmpty = [...splitOf.keys()].filter((pid) => !seen.has(pid));
+  if (listedEmpty.length) notes.push(`${listedEmpty.length} listed id(s) have no images`);
+
+  const dataset: ReidDataset = {
+    name: "sysu_mm01",
+    root: dataDir,
+    images,
+    attributeNames: [],
+    attributeGroups: {},
+    notes,
+  };
+  dataset.trials = sysuTrials(dataset, dataDir, seed, options.trials ?? 10, splitOf);
+  return announce(dataset, options.verbose);
+}
+
+function sysuTrials(
+  dataset: ReidDataset,
+  dataDir: string,
+  seed: number,
+  count: number,
+  splitOf: Map<number, SplitName>,
+): DatasetTrial[] {
+  const indexOf = new Map(dataset.images.map((im, i) => [relative(dataDir, im.path), i]));
+  const isTest = (im: ReidImage) => splitOf.get(im.pid) === "all" && dataset.images.length > 0;
+  const train: number[] = [];
+  const query: number[] = [];
+  dataset.images.forEach((im, i) => {
+    if (im.split === "train" || im.split === "val") train.push(i);
+    else if (isTest(im) && im.modality === "ir") query.push(i);
+  });
+  const draw = (): SavedSysu => {
+    const rng = new Rng(seed).fork("sysu_mm01/gallery");
+    const trials: SavedSysu["trials"] = [];
+    for (const mode of ["all", "indoor"] as const) {
+      for (let t = 0; t < count; t++) {
+        const byIdCam = new Map<string, string[]>();
+        for (const im of dataset.images) {
+          if (!isTest(im) || !SYSU_GALLERY_CAMERAS[mode].includes(im.camid)) continue;
+          const key = `${im.pid}/${im.camid}`;
+          if (!byIdCam.has(key)) byIdCam.set(key, []);
+          byIdCam.get(key)!.push(relative(dataDir, im.path));
+        }
+        const gallery = [...byIdCam.keys()].sort().map((key) => rng.choice(byIdCam.get(key)!));
+        trials.push({ name: `${mode}-search/${t + 1}`, gallery });
+      }
+    }
+    return { seed, trials };
+  };
+  const path = join(dataDir, `splits_seed${seed}.json`);
+  const { value, reused } = loadOrDrawSplits<SavedSysu>(path, draw, (saved) => {
+    if (saved.seed !== seed) return `seed ${saved.seed} ≠ ${seed}`;
+    if (saved.trials?.length !== 2 * count) {
+      return `${saved.trials?.length} trials, expected ${2 * count}`;
+    }
+    const unknown = saved.trials.flatMap((t) => t.gallery).find((p) => !indexOf.has(p));
+    return unknown ? `unknown image ${unknown}` : null;
+  });
+  dataset.notes!.push(`${reused ? "reused" : "drew and saved"} gallery trials in ${path}`);
+  return value.trials.map((t) => ({
+    name: t.name,
+    seed,
+    train,
+    query,
+    gallery: t.gallery.map((p) => indexOf.get(p)!),
+  }));
+}
