@@ -1,19 +1,19 @@
 /**
- * Gradient kernels that `@tensorflow/tfjs-backend-wasm` 4.22 lacks, composed
- * from kernels it has, and registered for the `wasm` backend only (the
- * `tensorflow` and `cpu` backends keep their own).
+ * Gradient kernels for the `wasm` backend of `@tensorflow/tfjs-backend-wasm`
+ * 4.22, composed from kernels it runs fast, and registered for `wasm` only
+ * (the `tensorflow` and `cpu` backends keep their own).
  *
- * Without them a training step through a convolution fails on wasm with
- * "Kernel 'Conv2DBackpropFilter' not registered". The kernels are plain tfjs
- * ops run inside the kernel function: the engine does not record nested ops
- * on the gradient tape (its kernel depth is above zero) and accepts a Tensor
- * as a kernel's output, so intermediate tensors are freed by `tf.tidy`.
+ * wasm lacks `Conv2DBackpropFilter`, the depthwise backprops and
+ * `UnsortedSegmentSum`, so a training step through a convolution fails there
+ * with "Kernel 'Conv2DBackpropFilter' not registered"; and it ships
+ * `Conv2DBackpropInput` as a scalar loop ~10× slower than a forward
+ * convolution. Both convolution gradients are rewritten as forward
+ * convolutions, which wasm runs on XNNPACK with SIMD.
  *
- * Why matrix products: wasm's `BatchMatMul` runs on XNNPACK with SIMD, the
- * fastest primitive the backend has. The filter gradient of a convolution is
- * a sum over output positions of (input patch)ᵀ × (output gradient), i.e. one
- * matrix product per filter tap, or one product over an im2col patch matrix.
- * Both are here; {@link conv2dFilterGradient} picks by the patch matrix size.
+ * The kernels are plain tfjs ops run inside the kernel function: the engine
+ * does not record nested ops on the gradient tape (its kernel depth is above
+ * zero) and accepts a Tensor as a kernel's output, so intermediate tensors are
+ * freed by `tf.tidy`.
  *
  * @module
  */
@@ -125,22 +125,24 @@ function padForTaps(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
   return padded;
 }
 
-/** Above this many patch-matrix elements, per-tap products beat one im2col product (memory). */
-const IM2COL_LIMIT = 48 * 1024 * 1024;
-
 /** Options of {@link conv2dFilterGradient}. */
 export interface FilterGradientOptions {
   strides: number | [number, number];
   pad: Pad;
   dilations?: number | [number, number];
   dimRoundingMode?: "floor" | "round" | "ceil";
-  /** Force a strategy (tests and benchmarks); default picks by size. */
-  strategy?: "im2col" | "taps";
 }
 
 /**
  * ∂L/∂W of an NHWC convolution: W has shape `filterShape` [KH, KW, C, O], `x`
  * is the convolution's input and `dy` the gradient of its output.
+ *
+ * dW[kh, kw, c, o] = Σ_{n, oh, ow} x_pad[n, oh·s + kh·d, ow·s + kw·d, c] · dy[n, oh, ow, o]
+ * is itself a convolution: of the input with batch and channels swapped
+ * ([C, H, W, N]) by the output gradient used as a filter ([OH, OW, N, O]),
+ * where the forward stride s becomes the dilation and the forward dilation d
+ * the stride. That runs on XNNPACK's convolution, about 6× faster here than
+ * per-tap matrix products (wasm's transposed matmul and strided slices are slow).
  */
 export function conv2dFilterGradient(
   x: tf.Tensor4D,
@@ -158,31 +160,92 @@ export function conv2dFilterGradient(
       options.dimRoundingMode,
       false,
     );
-    const [kh, kw, inC, outC] = filterShape;
-    const rows = g.batch * g.outHeight * g.outWidth;
-    const dyFlat = tf.reshape(dy, [rows, outC]);
-    const padded = padForTaps(x, g);
-    const oneByOne = kh === 1 && kw === 1;
-    const strategy = options.strategy ??
-      (oneByOne || rows * kh * kw * inC > IM2COL_LIMIT ? "taps" : "im2col");
-    if (strategy === "im2col") {
-      const windows: tf.Tensor4D[] = [];
-      for (let i = 0; i < kh; i++) {
-        for (let j = 0; j < kw; j++) windows.push(tapWindow(padded, g, i, j));
-      }
-      // Patch matrix [rows, KH·KW·C] in (kh, kw, c) order, which is the filter's layout.
-      const patches = tf.reshape(tf.concat(windows, 3), [rows, kh * kw * inC]);
-      return tf.reshape(tf.matMul(patches, dyFlat, true, false), filterShape);
-    }
-    const taps: tf.Tensor2D[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const window = tf.reshape(tapWindow(padded, g, i, j), [rows, inC]);
-        taps.push(tf.matMul(window, dyFlat, true, false));
-      }
-    }
-    return tf.reshape(tf.stack(taps), filterShape);
+    const inputByChannel = tf.transpose(padForTaps(x, g), [3, 1, 2, 0]) as tf.Tensor4D;
+    const gradAsFilter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+    const grad = tf.conv2d(
+      inputByChannel,
+      gradAsFilter,
+      [g.dilationHeight, g.dilationWidth],
+      "valid",
+      "NHWC",
+      [g.strideHeight, g.strideWidth],
+    );
+    return tf.transpose(grad, [1, 2, 0, 3]);
   });
+}
+
+/** Options of {@link conv2dInputGradient}. */
+export interface InputGradientOptions {
+  strides: number | [number, number];
+  pad: Pad;
+  dilations?: number | [number, number];
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+/**
+ * ∂L/∂x of an NHWC convolution with input shape `inputShape` and filter W
+ * [KH, KW, C, O]: the output gradient spread back onto the stride grid,
+ * zero-padded by (K−1)·d − pad, and convolved with W flipped in space and with
+ * its channel axes swapped. wasm ships this kernel as a plain loop, ~10×
+ * slower than the equivalent forward convolution through XNNPACK.
+ */
+export function conv2dInputGradient(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  options: InputGradientOptions,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const g = geometry(
+      inputShape,
+      filter.shape,
+      options.strides,
+      options.dilations ?? 1,
+      options.pad,
+      options.dimRoundingMode,
+      false,
+    );
+    const spreadGrad = spread(dy, g.strideHeight, g.strideWidth);
+    const [, spreadHeight, spreadWidth] = spreadGrad.shape;
+    const reachHeight = (g.filterHeight - 1) * g.dilationHeight;
+    const reachWidth = (g.filterWidth - 1) * g.dilationWidth;
+    const top = reachHeight - g.padTop;
+    const left = reachWidth - g.padLeft;
+    const bottom = g.inHeight + reachHeight - top - spreadHeight;
+    const right = g.inWidth + reachWidth - left - spreadWidth;
+    const framed = padOrCrop(spreadGrad, top, bottom, left, right);
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(framed, flipped, 1, "valid", "NHWC", [g.dilationHeight, g.dilationWidth]);
+  });
+}
+
+/** Pads (positive amounts) or crops (negative amounts) the two spatial axes. */
+function padOrCrop(
+  t: tf.Tensor4D,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): tf.Tensor4D {
+  const [n, h, w, c] = t.shape;
+  let out = t;
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+    out = tf.pad(out, [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [
+      Math.max(left, 0),
+      Math.max(right, 0),
+    ], [0, 0]]);
+  }
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const cropTop = Math.max(-top, 0);
+    const cropLeft = Math.max(-left, 0);
+    out = tf.slice(out, [0, cropTop, cropLeft, 0], [
+      n,
+      h + top + bottom,
+      w + left + right,
+      c,
+    ]);
+  }
+  return out;
 }
 
 /** Options of the depthwise gradients. */
@@ -329,9 +392,41 @@ export function unsortedSegmentSum(
   });
 }
 
-/** Names of the kernels this module registers for wasm. */
+/**
+ * The gradient of `FusedBatchNorm` (tf.batchNorm) with the same derivatives as
+ * tfjs-core's, minus one thing: core tiles 1/√(σ²+ε) to the full input shape
+ * before multiplying, where broadcasting gives the same products. On wasm that
+ * tile was the most expensive op of a BN ResNet's training step. Gradients are
+ * global in tfjs, so this one defers to core's own on every other backend.
+ */
+function installBatchNormGradient(): void {
+  const core = tf.getGradient("FusedBatchNorm");
+  if (!core) return;
+  tf.registerGradient({
+    kernelName: "FusedBatchNorm",
+    inputsToSave: core.inputsToSave,
+    gradFunc: (dy, saved, attrs) => {
+      const coreGrads = core.gradFunc(dy, saved, attrs);
+      if (tf.getBackend() !== "wasm") return coreGrads;
+      const [, , variance, scale] = saved;
+      const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
+      const dyTensor = dy as tf.Tensor;
+      return {
+        ...coreGrads,
+        x: () => {
+          const rsqrt = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+          const scaled = tf.mul(dyTensor, rsqrt);
+          return scale == null ? scaled : tf.mul(scaled, scale);
+        },
+      };
+    },
+  });
+}
+
+/** Names of the kernels this module registers for wasm (adding or replacing). */
 export const WASM_GRADIENT_KERNELS = [
   "Conv2DBackpropFilter",
+  "Conv2DBackpropInput",
   "DepthwiseConv2dNativeBackpropFilter",
   "DepthwiseConv2dNativeBackpropInput",
   "UnsortedSegmentSum",
@@ -341,14 +436,20 @@ let registered = false;
 
 /**
  * Registers the kernels of {@link WASM_GRADIENT_KERNELS} for the `wasm`
- * backend. Idempotent; a kernel wasm already has (a future tfjs) is left alone.
+ * backend. Idempotent. A kernel wasm already has (a future tfjs) is left
+ * alone, except `Conv2DBackpropInput`, which is replaced for speed.
  */
 export function registerWasmGradientKernels(): void {
   if (registered) return;
   registered = true;
+  installBatchNormGradient();
   const have = new Set(tf.getKernelsForBackend("wasm").map((k) => k.kernelName));
+  // wasm ships Conv2DBackpropInput, but as a scalar loop: it is replaced by the XNNPACK composition.
+  const replace = new Set(["Conv2DBackpropInput"]);
   const add = (kernelName: string, kernelFunc: tf.KernelFunc) => {
-    if (!have.has(kernelName)) tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+    if (have.has(kernelName) && !replace.has(kernelName)) return;
+    if (have.has(kernelName)) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
   };
   add("Conv2DBackpropFilter", ({ inputs, attrs }) => {
     const { x, dy } = inputs as { x: tf.Tensor4D; dy: tf.Tensor4D };
@@ -364,6 +465,16 @@ export function registerWasmGradientKernels(): void {
       dilations: a.dilations,
       dimRoundingMode: a.dimRoundingMode,
     });
+  });
+  add("Conv2DBackpropInput", ({ inputs, attrs }) => {
+    const { dy, filter } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
+    const a = attrs as unknown as tf.Conv2DBackpropInputAttrs & {
+      dilations?: number | [number, number];
+    };
+    if (a.dataFormat === "NCHW") {
+      throw new Error("Conv2DBackpropInput on wasm supports NHWC only (got NCHW)");
+    }
+    return conv2dInputGradient(dy, filter, a.inputShape, a);
   });
   add("DepthwiseConv2dNativeBackpropFilter", ({ inputs, attrs }) => {
     const { x, dy } = inputs as { x: tf.Tensor4D; dy: tf.Tensor4D };

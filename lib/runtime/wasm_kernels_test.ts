@@ -74,7 +74,7 @@ function dilateFilter(filter: tf.Tensor4D, d: number): tf.Tensor4D {
   return grid.toTensor() as tf.Tensor4D;
 }
 
-Deno.test("Conv2DBackpropFilter on wasm matches cpu on random geometries", async () => {
+Deno.test("conv2d filter and input gradients on wasm match cpu on random geometries", async () => {
   const data = new Rng(101);
   for (const c of convCases(11, 40, false)) {
     const x = randomTensor(data, c.x) as tf.Tensor4D;
@@ -83,63 +83,71 @@ Deno.test("Conv2DBackpropFilter on wasm matches cpu on random geometries", async
     // A random output gradient, so every filter tap gets a distinct signal.
     const dy = randomTensor(data, probe.shape) as tf.Tensor4D;
     probe.dispose();
-    // Reference: the cpu filter gradient of the zero-dilated filter, read at the taps
-    // (tfjs's gradients refuse dilation, so dilated cases call the kernel directly).
-    const expected = await valuesOn("cpu", () => {
-      const wide = dilateFilter(w, c.dilations);
-      const grad = tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+    // The cpu kernels ignore dilation: the reference is the undilated problem with the
+    // zero-dilated filter (its filter gradient read back at the taps).
+    const wide = dilateFilter(w, c.dilations);
+    const attrs = (extra: Record<string, unknown>) =>
+      ({
         strides: c.strides,
         pad: c.pad,
         dataFormat: "NHWC",
-        filterShape: wide.shape,
-      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        ...extra,
+      }) as unknown as tf.NamedAttrMap;
+    const kernel = (name: string, inputs: tf.NamedTensorMap, a: tf.NamedAttrMap) =>
+      tf.engine().runKernel(name, inputs, a) as tf.Tensor;
+    const filterExpected = await valuesOn("cpu", () => {
+      const grad = kernel("Conv2DBackpropFilter", { x, dy }, attrs({ filterShape: wide.shape }));
       return tf.stridedSlice(grad, [0, 0, 0, 0], grad.shape, [c.dilations, c.dilations, 1, 1]);
     });
-    const actual = await valuesOn("wasm", () => {
-      if (c.dilations > 1) {
-        return tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
-          strides: c.strides,
-          pad: c.pad,
-          dataFormat: "NHWC",
-          filterShape: c.filter,
-          dilations: c.dilations,
-        } as unknown as tf.NamedAttrMap) as tf.Tensor;
-      }
-      // Undilated: through autodiff, the way training reaches the kernel.
-      return tf.grad((ww: tf.Tensor) =>
-        tf.sum(tf.mul(tf.conv2d(x, ww as tf.Tensor4D, c.strides, c.pad), dy))
-      )(w);
-    });
-    const err = relativeError(actual, expected);
-    assert.ok(err < TOLERANCE, `relative error ${err} for ${JSON.stringify(c)}`);
-    tf.dispose([x, w, dy]);
-  }
-});
-
-Deno.test("both filter-gradient strategies agree with cpu on a ResNet-like layer", async () => {
-  const { conv2dFilterGradient } = await import("./wasm_kernels.ts");
-  const rng = new Rng(5);
-  const x = randomTensor(rng, [4, 16, 8, 8]) as tf.Tensor4D;
-  const dy = randomTensor(rng, [4, 8, 4, 12]) as tf.Tensor4D;
-  const expected = await valuesOn(
-    "cpu",
-    () =>
-      tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
-        strides: 2,
-        pad: "same",
-        dataFormat: "NHWC",
-        filterShape: [3, 3, 8, 12],
-      }) as tf.Tensor,
-  );
-  for (const strategy of ["im2col", "taps"] as const) {
-    const actual = await valuesOn(
-      "wasm",
-      () => conv2dFilterGradient(x, dy, [3, 3, 8, 12], { strides: 2, pad: "same", strategy }),
+    const inputExpected = await valuesOn(
+      "cpu",
+      () => kernel("Conv2DBackpropInput", { dy, filter: wide }, attrs({ inputShape: c.x })),
     );
-    const err = relativeError(actual, expected);
-    assert.ok(err < TOLERANCE, `${strategy}: relative error ${err}`);
+    const [filterActual, inputActual] = c.dilations > 1
+      // tfjs's conv2d gradient refuses dilation, so dilated cases call the kernels directly.
+      ? [
+        await valuesOn(
+          "wasm",
+          () =>
+            kernel(
+              "Conv2DBackpropFilter",
+              { x, dy },
+              attrs({ filterShape: c.filter, dilations: c.dilations }),
+            ),
+        ),
+        await valuesOn(
+          "wasm",
+          () =>
+            kernel(
+              "Conv2DBackpropInput",
+              { dy, filter: w },
+              attrs({ inputShape: c.x, dilations: c.dilations }),
+            ),
+        ),
+      ]
+      // Undilated: through autodiff, the way training reaches the kernels.
+      : [
+        await valuesOn(
+          "wasm",
+          () =>
+            tf.grad((ww: tf.Tensor) =>
+              tf.sum(tf.mul(tf.conv2d(x, ww as tf.Tensor4D, c.strides, c.pad), dy))
+            )(w),
+        ),
+        await valuesOn(
+          "wasm",
+          () =>
+            tf.grad((xx: tf.Tensor) =>
+              tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, w, c.strides, c.pad), dy))
+            )(x),
+        ),
+      ];
+    const filterErr = relativeError(filterActual, filterExpected);
+    const inputErr = relativeError(inputActual, inputExpected);
+    assert.ok(filterErr < TOLERANCE, `filter gradient error ${filterErr} for ${JSON.stringify(c)}`);
+    assert.ok(inputErr < TOLERANCE, `input gradient error ${inputErr} for ${JSON.stringify(c)}`);
+    tf.dispose([x, w, wide, dy]);
   }
-  tf.dispose([x, dy]);
 });
 
 Deno.test("depthwise backprop kernels on wasm match cpu on random geometries", async () => {
@@ -272,4 +280,27 @@ Deno.test("a small conv net trains on wasm with optimizer.minimize: loss falls, 
   );
   optimizer.dispose();
   tf.dispose([w1, w2, wd, dense, x, labels]);
+});
+
+Deno.test("batch-norm gradients on wasm (tile-free) equal cpu's through moments", async () => {
+  const rng = new Rng(9);
+  const x = randomTensor(rng, [4, 5, 3, 6]);
+  const gamma = randomTensor(rng, [6]);
+  const beta = randomTensor(rng, [6]);
+  const dy = randomTensor(rng, [4, 5, 3, 6]);
+  const grads = (backend: string, which: number) =>
+    valuesOn(backend, () => {
+      const all = tf.grads((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+        return tf.sum(tf.mul(tf.batchNorm(xx, mean, variance, b, g, 1e-5), dy));
+      })([x, gamma, beta]);
+      const keep = all[which];
+      tf.dispose(all.filter((_, i) => i !== which));
+      return keep;
+    });
+  for (const [which, name] of [[0, "x"], [1, "gamma"], [2, "beta"]] as const) {
+    const err = relativeError(await grads("wasm", which), await grads("cpu", which));
+    assert.ok(err < TOLERANCE, `∂/∂${name}: relative error ${err}`);
+  }
+  tf.dispose([x, gamma, beta, dy]);
 });
