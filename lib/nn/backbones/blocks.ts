@@ -35,6 +35,32 @@ export function batchNorm(name: string, options: { center?: boolean; scale?: boo
   });
 }
 
+/**
+ * BatchNorm with a learned scale and **no shift** (the bias frozen at 0), as BoT's
+ * BN neck and PAENet's "no shift" BNs, applied to `x`. tfjs-layers'
+ * `center: false` breaks in training mode (it reads the absent β), so β exists
+ * and stays at zero because it is marked non-trainable: it is in no variable
+ * list and receives no update.
+ */
+export function noShiftBatchNorm(
+  x: tf.SymbolicTensor,
+  name: string,
+  gammaInitializer?: ReturnType<typeof tf.initializers.ones>,
+): tf.SymbolicTensor {
+  const layer = tf.layers.batchNormalization({
+    axis: -1,
+    momentum: BN_MOMENTUM,
+    epsilon: BN_EPSILON,
+    gammaInitializer,
+    name,
+  });
+  const y = layer.apply(x) as tf.SymbolicTensor;
+  for (const w of layer.weights) {
+    if (w.originalName.endsWith("/beta")) w.trainable = false;
+  }
+  return y;
+}
+
 /** Options of {@link convBn}. */
 export interface ConvBnOptions {
   filters: number;

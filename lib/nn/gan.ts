@@ -1,0 +1,277 @@
+/**
+ * The fully connected players of the papers: generators (with condition and
+ * noise inputs), discriminators, encoders, with the widths the paper cards give
+ * at paper scale and the cards' CPU-scale widths as presets.
+ *
+ * All modules are {@link mlp}s; each gets its own random stream
+ * (`rng.fork(moduleName)`), so one module's initial weights do not depend on
+ * which other modules were built. BatchNorm modules must be called with
+ * `{ training: true }` while training.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../runtime/random.ts";
+import { mlp } from "./mlp.ts";
+
+function toRng(seed: number | Rng): Rng {
+  return seed instanceof Rng ? seed : new Rng(seed);
+}
+
+/**
+ * A noise batch z ~ N(0, I) of shape [n, dim] drawn from `rng` (SAL's G_V takes a
+ * fresh z on every forward pass; drawing it from the run's Rng keeps runs repeatable).
+ */
+export function sampleNoise(rng: Rng, n: number, dim: number): tf.Tensor2D {
+  return tf.tensor2d(rng.normalArray(n * dim), [n, dim]);
+}
+
+// ---------------------------------------------------------------- SAL
+
+/** Widths of SAL's fully connected modules (card §3; CPU scale card §10.2). */
+export interface SalWidths {
+  /** f_v, f_a size (512; CPU 128). */
+  featureDim: number;
+  /** Noise size of G_V (400; CPU 100). */
+  noiseDim: number;
+  /** Common space size (128; CPU 32). */
+  embedDim: number;
+  /** Hidden widths of F_A (64, 128, 256; CPU 32, 64, 128). */
+  attributeExtractor: number[];
+  /** Hidden widths of G_A and G_V (256, 128, 256; CPU 64, 32, 64). */
+  generator: number[];
+  /** Hidden widths of E_V and E_A (512, 256; CPU 128, 64). */
+  encoder: number[];
+  /** Hidden widths of D_1 and D_2 (512, 256; CPU 128, 64). */
+  discriminator: number[];
+}
+
+/** SAL's widths in the official code. */
+export const SAL_PAPER_WIDTHS: SalWidths = {
+  featureDim: 512,
+  noiseDim: 400,
+  embedDim: 128,
+  attributeExtractor: [64, 128, 256],
+  generator: [256, 128, 256],
+  encoder: [512, 256],
+  discriminator: [512, 256],
+};
+
+/** SAL's CPU-scale widths (card §10.2). */
+export const SAL_CPU_WIDTHS: SalWidths = {
+  featureDim: 128,
+  noiseDim: 100,
+  embedDim: 32,
+  attributeExtractor: [32, 64, 128],
+  generator: [64, 32, 64],
+  encoder: [128, 64],
+  discriminator: [128, 64],
+};
+
+/** SAL's fully connected modules (names as in the paper; card §3). */
+export interface SalModules {
+  /** F_A: attributes → f_a; BN+ReLU, tanh output. */
+  attributeExtractor: tf.LayersModel;
+  /** G_A: f_v → f̃_a; BN+ReLU, tanh output. */
+  generatorA: tf.LayersModel;
+  /** G_V: [f_a, z] → f̃_v (two inputs); BN+ReLU, tanh output. */
+  generatorV: tf.LayersModel;
+  /** D_1: [f_a, f_v] (two inputs, attribute first) → probability; BN+LeakyReLU(0.2), sigmoid. */
+  discriminator1: tf.LayersModel;
+  /** E_V: f_v → common space; BN+ReLU, tanh output. */
+  encoderV: tf.LayersModel;
+  /** E_A (= G_C): f_a → common space. */
+  encoderA: tf.LayersModel;
+  /** D_2: common-space embedding → probability. */
+  discriminator2: tf.LayersModel;
+  /** C_att: embedding → attribute logits (shared by both branches). */
+  attributeClassifier: tf.LayersModel;
+  /** C_cat: embedding → category logits (shared by both branches). */
+  categoryClassifier: tf.LayersModel;
+}
+
+/** Builds SAL's fully connected modules (PyTorch default init, as the official code). */
+export function salModules(options: {
+  attrDim: number;
+  numCategories: number;
+  widths?: SalWidths;
+  seed: number | Rng;
+}): SalModules {
+  const w = options.widths ?? SAL_PAPER_WIDTHS;
+  const rng = toRng(options.seed);
+  const f = w.featureDim;
+  const gen = (name: string, inputDims: number[], hidden: number[], out: number) =>
+    mlp({
+      name,
+      inputDims,
+      units: [...hidden, out],
+      batchNorm: true,
+      hiddenActivation: "relu",
+      outputActivation: "tanh",
+      seed: rng.fork(name),
+    });
+  const disc = (name: string, inputDims: number[]) =>
+    mlp({
+      name,
+      inputDims,
+      units: [...w.discriminator, 1],
+      batchNorm: true,
+      hiddenActivation: "leakyRelu",
+      leakySlope: 0.2,
+      outputActivation: "sigmoid",
+      seed: rng.fork(name),
+    });
+  const linear = (name: string, out: number) =>
+    mlp({ name, inputDims: [w.embedDim], units: [out], seed: rng.fork(name) });
+  return {
+    attributeExtractor: gen("sal_FA", [options.attrDim], w.attributeExtractor, f),
+    generatorA: gen("sal_GA", [f], w.generator, f),
+    generatorV: gen("sal_GV", [f, w.noiseDim], w.generator, f),
+    discriminator1: disc("sal_D1", [f, f]),
+    encoderV: gen("sal_EV", [f], w.encoder, w.embedDim),
+    encoderA: gen("sal_EA", [f], w.encoder, w.embedDim),
+    discriminator2: disc("sal_D2", [w.embedDim]),
+    attributeClassifier: linear("sal_Catt", options.attrDim),
+    categoryClassifier: linear("sal_Ccat", options.numCategories),
+  };
+}
+
+// ---------------------------------------------------------------- AAIPR
+
+/** AAIPR's attribute branch Φ_A, shared classifier Ψ and concept discriminator D. */
+export interface AaiprModules {
+  /** Φ_A (Table 1): attributes → 128 → 256 → 512 → concept, BN+ReLU, tanh output. */
+  attributeBranch: tf.LayersModel;
+  /** Ψ (fc5): concept → semantic-ID logits, shared by both branches. */
+  classifier: tf.LayersModel;
+  /** D: concept → logit (probability "from the image pipeline" is its sigmoid); LeakyReLU(0.2), no BN. */
+  discriminator: tf.LayersModel;
+}
+
+/**
+ * Builds AAIPR's fully connected modules (card §3.2, §3.4). The paper's Table 1 widths
+ * are the default and are cheap enough to keep at CPU scale (card §10.2).
+ */
+export function aaiprModules(options: {
+  attrDim: number;
+  numSemanticIds: number;
+  /** Concept size (128). */
+  conceptDim?: number;
+  /** Hidden widths of Φ_A (128, 256, 512). */
+  attributeWidths?: number[];
+  /** Hidden widths of D (256, 256); the card notes SAL's 512, 256 with BN as an alternative. */
+  discriminatorWidths?: number[];
+  seed: number | Rng;
+}): AaiprModules {
+  const rng = toRng(options.seed);
+  const c = options.conceptDim ?? 128;
+  return {
+    attributeBranch: mlp({
+      name: "aaipr_PhiA",
+      inputDims: [options.attrDim],
+      units: [...(options.attributeWidths ?? [128, 256, 512]), c],
+      batchNorm: true,
+      outputActivation: "tanh",
+      seed: rng.fork("aaipr_PhiA"),
+    }),
+    classifier: mlp({
+      name: "aaipr_Psi",
+      inputDims: [c],
+      units: [options.numSemanticIds],
+      seed: rng.fork("aaipr_Psi"),
+    }),
+    discriminator: mlp({
+      name: "aaipr_D",
+      inputDims: [c],
+      units: [...(options.discriminatorWidths ?? [256, 256]), 1],
+      hiddenActivation: "leakyRelu",
+      leakySlope: 0.2,
+      seed: rng.fork("aaipr_D"),
+    }),
+  };
+}
+
+// ---------------------------------------------------------------- cmGAN
+
+/** cmGAN's identification head and modality discriminator. */
+export interface CmganModules {
+  /** Two FCs with ReLU between: feature → hidden → identity logits. */
+  idHead: tf.LayersModel;
+  /** Three FCs with ReLU: feature → … → 2 modality logits (RGB 0, IR 1). */
+  discriminator: tf.LayersModel;
+}
+
+/**
+ * Builds cmGAN's heads (card §3.2–3.3): paper scale 2048 → 512 → C and
+ * 2048 → 1024 → 512 → 2; CPU scale (card §10.3) `featureDim: 128, idHidden: 64,
+ * discriminatorWidths: [64, 32]`.
+ */
+export function cmganModules(options: {
+  numClasses: number;
+  featureDim?: number;
+  idHidden?: number;
+  discriminatorWidths?: number[];
+  seed: number | Rng;
+}): CmganModules {
+  const rng = toRng(options.seed);
+  const f = options.featureDim ?? 2048;
+  return {
+    idHead: mlp({
+      name: "cmgan_id",
+      inputDims: [f],
+      units: [options.idHidden ?? 512, options.numClasses],
+      seed: rng.fork("cmgan_id"),
+    }),
+    discriminator: mlp({
+      name: "cmgan_D",
+      inputDims: [f],
+      units: [...(options.discriminatorWidths ?? [1024, 512]), 2],
+      seed: rng.fork("cmgan_D"),
+    }),
+  };
+}
+
+// ---------------------------------------------------------------- TJ-AIDL
+
+/** TJ-AIDL's heads and its Identity Inferred Attribute (IIA) auto-encoder. */
+export interface TjaidlModules {
+  /** FC feature → identity logits. */
+  idClassifier: tf.LayersModel;
+  /** FC feature → attribute logits p̃_att. */
+  attributeClassifier: tf.LayersModel;
+  /** IIA encoder: feature → 512 → 128 → m (ReLU, ReLU, linear e_IIA). */
+  iiaEncoder: tf.LayersModel;
+  /** IIA decoder (mirror): m → 128 → 512 → feature (ReLU, ReLU, linear). */
+  iiaDecoder: tf.LayersModel;
+}
+
+/**
+ * Builds TJ-AIDL's fully connected parts (card §3): paper scale feature 1024 and IIA
+ * widths (512, 128); CPU scale (card §10.3) `featureDim: 128, iiaWidths: [64, 32]`.
+ * The trunks are separate backbones (MobileNet at paper scale).
+ */
+export function tjaidlModules(options: {
+  numIds: number;
+  numAttributes: number;
+  featureDim?: number;
+  iiaWidths?: number[];
+  seed: number | Rng;
+}): TjaidlModules {
+  const rng = toRng(options.seed);
+  const f = options.featureDim ?? 1024;
+  const widths = options.iiaWidths ?? [512, 128];
+  const m = options.numAttributes;
+  const fc = (name: string, inputDim: number, units: number[]) =>
+    mlp({ name, inputDims: [inputDim], units, init: "glorot", seed: rng.fork(name) });
+  return {
+    idClassifier: fc("tjaidl_id", f, [options.numIds]),
+    attributeClassifier: fc("tjaidl_att", f, [m]),
+    iiaEncoder: fc("tjaidl_iia_enc", f, [...widths, m]),
+    iiaDecoder: fc("tjaidl_iia_dec", m, [...widths.slice().reverse(), f]),
+  };
+}
+
+/** Frees every model of a module set. */
+export function disposeModules(modules: object): void {
+  for (const model of Object.values(modules) as tf.LayersModel[]) model.dispose();
+}

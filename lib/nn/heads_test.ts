@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../runtime/backend.ts";
+import { Rng } from "../runtime/random.ts";
+import { checkNoLeak } from "../runtime/leak.ts";
+import { countParams } from "./init.ts";
+import { attributeClassifier, bnNeck, classifier, embeddingHead } from "./heads.ts";
+import {
+  aaiprModules,
+  cmganModules,
+  disposeModules,
+  SAL_CPU_WIDTHS,
+  salModules,
+  sampleNoise,
+  tjaidlModules,
+} from "./gan.ts";
+import { mlp } from "./mlp.ts";
+import { attributeBce, crossEntropy } from "./losses/mod.ts";
+
+await initBackend({ announce: false });
+
+/** Trainable parameters of a dense stack: weights + biases (+ BN γ, β after hidden layers). */
+function denseParams(dims: number[], bn: boolean, outputBias = true): number {
+  let n = 0;
+  for (let i = 1; i < dims.length; i++) {
+    const last = i === dims.length - 1;
+    n += dims[i - 1] * dims[i] + (last && !outputBias ? 0 : dims[i]);
+    if (bn && !last) n += 2 * dims[i];
+  }
+  return n;
+}
+
+function weightsOf(model: tf.LayersModel): Float32Array[] {
+  return model.weights.map((w) => w.read().dataSync() as Float32Array);
+}
+
+Deno.test("SAL modules: shapes and the card's parameter counts (G_A 0.330M, G_V 0.433M, D_1 0.658M)", () => {
+  const m = salModules({ attrDim: 30, numCategories: 100, seed: 1 });
+  assert.equal(
+    countParams(m.generatorA, "trainable"),
+    denseParams([512, 256, 128, 256, 512], true),
+  );
+  assert.equal(Math.round(countParams(m.generatorA, "trainable") / 1e3), 330);
+  assert.equal(Math.round(countParams(m.generatorV, "trainable") / 1e3), 433);
+  assert.equal(Math.round(countParams(m.discriminator1, "trainable") / 1e3), 658);
+  assert.equal(countParams(m.encoderV, "trainable"), denseParams([512, 512, 256, 128], true));
+  assert.equal(countParams(m.discriminator2, "trainable"), denseParams([128, 512, 256, 1], true));
+  const out = tf.tidy(() => {
+    const fa = m.attributeExtractor.predict(tf.ones([4, 30])) as tf.Tensor;
+    const fv = m.generatorV.predict([fa, sampleNoise(new Rng(1), 4, 400)]) as tf.Tensor;
+    const d = m.discriminator1.predict([fa, fv]) as tf.Tensor;
+    const e = m.encoderA.predict(fa) as tf.Tensor;
+    return [fa, fv, d, e, m.categoryClassifier.predict(e) as tf.Tensor].map((t) => [
+      t.shape,
+      t.min().dataSync()[0],
+      t.max().dataSync()[0],
+    ]);
+  });
+  assert.deepEqual(out.map((o) => o[0]), [[4, 512], [4, 512], [4, 1], [4, 128], [4, 100]]);
+  // tanh outputs in (−1, 1); the discriminators end in a sigmoid.
+  for (const i of [0, 1, 3]) assert.ok((out[i][1] as number) > -1 && (out[i][2] as number) < 1);
+  assert.ok((out[2][1] as number) > 0 && (out[2][2] as number) < 1);
+  disposeModules(m);
+});
+
+Deno.test("SAL modules: same seed → identical weights, other seed → different; CPU widths", () => {
+  const a = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 5 });
+  const b = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 5 });
+  const c = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 6 });
+  assert.deepEqual(weightsOf(a.generatorV), weightsOf(b.generatorV));
+  assert.deepEqual(weightsOf(a.discriminator2), weightsOf(b.discriminator2));
+  assert.notDeepEqual(weightsOf(a.generatorV)[0], weightsOf(c.generatorV)[0]);
+  // Modules draw from independent streams: G_A differs from G_V's first layer stream.
+  assert.equal(a.generatorV.inputs[1].shape[1], 100);
+  assert.deepEqual(a.encoderA.outputs[0].shape, [null, 32]);
+  for (const m of [a, b, c]) disposeModules(m);
+});
+
+Deno.test("AAIPR, cmGAN and TJ-AIDL modules: the cards' parameter counts", () => {
+  const aaipr = aaiprModules({ attrDim: 30, numSemanticIds: 508, seed: 1 });
+  // Card §3.2: Φ_A (Market, attrDim 30) has 236,032 parameters (weights, biases, BN γ/β).
+  assert.equal(countParams(aaipr.attributeBranch, "trainable"), 236_032);
+  assert.equal(countParams(aaipr.classifier, "trainable"), 128 * 508 + 508);
+  assert.equal(
+    countParams(aaipr.discriminator, "trainable"),
+    denseParams([128, 256, 256, 1], false),
+  );
+  const cm = cmganModules({ numClasses: 296, seed: 1 });
+  assert.equal(countParams(cm.discriminator), denseParams([2048, 1024, 512, 2], false));
+  assert.equal(countParams(cm.idHead), denseParams([2048, 512, 296], false));
+  const tj = tjaidlModules({ numIds: 751, numAttributes: 27, seed: 1 });
+  // Card §3: IIA with m = 27 has 1,188,891 parameters; ID classifier 769,775.
+  assert.equal(countParams(tj.iiaEncoder) + countParams(tj.iiaDecoder), 1_188_891);
+  assert.equal(countParams(tj.idClassifier), 769_775);
+  for (const m of [aaipr, cm, tj]) disposeModules(m);
+});
+
+Deno.test("heads: BN neck has no shift, bias-free classifier, embedding activations", () => {
+  const neck = bnNeck({ dim: 8 });
+  assert.deepEqual(neck.trainableWeights.map((w) => w.originalName.split("/").pop()), ["gamma"]);
+  const neckBeta = neck.weights.find((w) => w.originalName.endsWith("/beta"))!;
+  const neckRandom = bnNeck({ dim: 8, gammaInit: { normalStd: 0.01 }, seed: 3, name: "neck2" });
+  const gamma = neckRandom.trainableWeights[0].read().dataSync();
+  assert.ok(gamma.every((g) => Math.abs(g - 1) < 0.05) && gamma.some((g) => g !== 1));
+  const cls = classifier({
+    inputDim: 8,
+    numClasses: 5,
+    useBias: false,
+    seed: 1,
+    init: { normalStd: 0.001 },
+  });
+  assert.equal(countParams(cls), 40);
+  const att = attributeClassifier({ inputDim: 8, numAttributes: 3, seed: 1 });
+  assert.equal(countParams(att), 27);
+  const emb = embeddingHead({ inputDim: 8, dim: 4, activation: "bnRelu", seed: 1 });
+  assert.equal(countParams(emb, "trainable"), 8 * 4 + 4 + 8);
+  const embTanh = embeddingHead({ inputDim: 8, dim: 4, activation: "tanh", seed: 1, name: "e2" });
+  const y = tf.tidy(() => {
+    const x = tf.tensor2d(new Rng(2).normalArray(6 * 8, 0, 10), [6, 8]);
+    // In training mode the neck standardises each feature over the batch (γ = 1, no shift).
+    const n = neck.apply(x, { training: true }) as tf.Tensor;
+    return {
+      neckMean: n.mean(0).abs().max().dataSync()[0],
+      relu: (emb.apply(x, { training: true }) as tf.Tensor).min().dataSync()[0],
+      tanh: (embTanh.predict(x.div(10)) as tf.Tensor).abs().max().dataSync()[0],
+    };
+  });
+  assert.deepEqual(Array.from(neckBeta.read().dataSync()), new Array(8).fill(0));
+  assert.ok(y.neckMean < 1e-4, `BN neck output should have zero batch mean, got ${y.neckMean}`);
+  assert.ok(y.relu >= 0);
+  assert.ok(y.tanh < 1);
+  for (const m of [neck, neckRandom, cls, att, emb, embTanh]) m.dispose();
+});
+
+Deno.test("training: an MLP classifier's loss falls, with a flat tensor count", async () => {
+  const rng = new Rng(11);
+  const net = mlp({
+    name: "toy",
+    inputDims: [6],
+    units: [16, 3],
+    batchNorm: true,
+    seed: rng.fork("net"),
+  });
+  const att = attributeClassifier({ inputDim: 6, numAttributes: 2, seed: rng.fork("att") });
+  const n = 48;
+  const labels = Array.from({ length: n }, (_, i) => i % 3);
+  const xs = tf.tensor2d(
+    labels.flatMap((l) => Array.from({ length: 6 }, (_, j) => (j === l ? 2 : 0) + rng.normal())),
+    [n, 6],
+  );
+  const attTargets = tf.tensor2d(labels.map((l) => [l === 0 ? 1 : 0, l === 2 ? 1 : 0]));
+  const optimizer = tf.train.adam(0.05);
+  const vars = [...net.trainableWeights, ...att.trainableWeights].map((w) =>
+    w.read() as tf.Variable
+  );
+  const losses: number[] = [];
+  const step = () => {
+    const cost = optimizer.minimize(
+      () =>
+        tf.tidy(() =>
+          crossEntropy(net.apply(xs, { training: true }) as tf.Tensor2D, labels, {
+            labelSmoothing: 0.1,
+          }).add(attributeBce(att.apply(xs) as tf.Tensor2D, attTargets))
+        ),
+      true,
+      vars,
+    );
+    losses.push(cost!.dataSync()[0]);
+    cost!.dispose();
+  };
+  await checkNoLeak(step, { burnIn: 2, steps: 5, label: "mlp step" });
+  for (let i = 0; i < 20; i++) step();
+  assert.ok(losses.at(-1)! < 0.6 * losses[0], `loss should fall: ${losses[0]} → ${losses.at(-1)}`);
+  optimizer.dispose();
+  tf.dispose([xs, attTargets]);
+  net.dispose();
+  att.dispose();
+});
