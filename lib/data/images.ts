@@ -1,0 +1,177 @@
+/**
+ * Image decoding and conversion: files → resized uint8 RGB pixels (sharp, with
+ * several decodes in flight so both cores work) → float NHWC tensors in [0, 1]
+ * with per-channel normalisation (ImageNet's mean/std or a dataset's own).
+ *
+ * Pixels stay uint8 (H × W × 3 per image, images concatenated) until a batch
+ * is made, so that a whole split fits in memory and in the binary cache
+ * (lib/data/cache.ts), and augmentation (lib/data/augment.ts) works on bytes.
+ *
+ * @module
+ */
+import sharp from "sharp";
+import * as tf from "@tensorflow/tfjs";
+import { decodeBmp } from "./bmp.ts";
+
+/** Target image size (rows × columns). */
+export interface ImageSize {
+  height: number;
+  width: number;
+}
+
+/** Per-channel mean and standard deviation of pixel values in [0, 1]. */
+export interface Normalization {
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/** ImageNet statistics, as used with ImageNet-pretrained backbones. */
+export const IMAGENET_NORMALIZATION: Normalization = {
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+};
+
+/** Bytes of one decoded image of `size`. */
+export function imageBytes(size: ImageSize): number {
+  return size.height * size.width * 3;
+}
+
+/**
+ * Decodes one image file and resizes it (stretching, as `Resize((h, w))` does)
+ * to `size`; returns H × W × 3 RGB bytes. Greyscale (e.g. infrared) images are
+ * replicated to three channels. A corrupt or unreadable file throws an error
+ * naming its path.
+ */
+export async function decodeImage(path: string, size: ImageSize): Promise<Uint8Array> {
+  try {
+    let input: sharp.Sharp;
+    if (path.toLowerCase().endsWith(".bmp")) {
+      const bmp = decodeBmp(await Deno.readFile(path), path);
+      input = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: 3 } });
+    } else {
+      input = sharp(path, { failOn: "error" });
+    }
+    const { data, info } = await input
+      .removeAlpha()
+      .toColourspace("srgb")
+      .resize(size.width, size.height, { fit: "fill" })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || data.length !== imageBytes(size)) {
+      throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
+    }
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (message.startsWith(`cannot decode image ${path}`)) throw error;
+    throw new Error(`cannot decode image ${path}: ${message}`);
+  }
+}
+
+/** Options of {@link decodeImages}. */
+export interface DecodeOptions {
+  /** Decodes in flight at once (default 8: enough to keep two cores busy with small images). */
+  concurrency?: number;
+  /** Called now and then with the number of images done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Decodes many files into one buffer of N × H × W × 3 bytes, in `paths`
+ * order, with a pool of concurrent decodes.
+ */
+export async function decodeImages(
+  paths: readonly string[],
+  size: ImageSize,
+  options: DecodeOptions = {},
+): Promise<Uint8Array> {
+  const per = imageBytes(size);
+  const out = new Uint8Array(paths.length * per);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const i = next++;
+      out.set(await decodeImage(paths[i], size), i * per);
+      done++;
+      if (options.onProgress && (done % 500 === 0 || done === paths.length)) {
+        options.onProgress(done, paths.length);
+      }
+    }
+  };
+  const pool = Math.max(1, Math.min(options.concurrency ?? 8, paths.length));
+  await Promise.all(Array.from({ length: pool }, worker));
+  return out;
+}
+
+/**
+ * Converts `count` images from `pixels` (starting at image `start`) to floats:
+ * x / 255, then (x − mean) / std per channel when `norm` is given.
+ */
+export function pixelsToFloat(
+  pixels: Uint8Array,
+  size: ImageSize,
+  start = 0,
+  count = pixels.length / imageBytes(size) - start,
+  norm?: Normalization,
+): Float32Array {
+  const per = imageBytes(size);
+  const src = pixels.subarray(start * per, (start + count) * per);
+  const out = new Float32Array(src.length);
+  const scale = [0, 1, 2].map((c) => 1 / (255 * (norm ? norm.std[c] : 1)));
+  const shift = [0, 1, 2].map((c) => (norm ? norm.mean[c] / norm.std[c] : 0));
+  for (let i = 0; i < src.length; i += 3) {
+    out[i] = src[i] * scale[0] - shift[0];
+    out[i + 1] = src[i + 1] * scale[1] - shift[1];
+    out[i + 2] = src[i + 2] * scale[2] - shift[2];
+  }
+  return out;
+}
+
+/** A float32 NHWC tensor of `count` images (see {@link pixelsToFloat}). */
+export function pixelsToTensor(
+  pixels: Uint8Array,
+  size: ImageSize,
+  start = 0,
+  count = pixels.length / imageBytes(size) - start,
+  norm?: Normalization,
+): tf.Tensor4D {
+  return tf.tensor4d(pixelsToFloat(pixels, size, start, count, norm), [
+    count,
+    size.height,
+    size.width,
+    3,
+  ]);
+}
+
+/** A float32 NHWC tensor of the images at `indices` of `pixels`. */
+export function gatherToTensor(
+  pixels: Uint8Array,
+  size: ImageSize,
+  indices: readonly number[],
+  norm?: Normalization,
+): tf.Tensor4D {
+  const per = imageBytes(size);
+  const batch = new Uint8Array(indices.length * per);
+  indices.forEach((index, i) =>
+    batch.set(pixels.subarray(index * per, (index + 1) * per), i * per)
+  );
+  return pixelsToTensor(batch, size, 0, indices.length, norm);
+}
+
+/** A dataset's own per-channel mean and std (of values in [0, 1]). */
+export function channelStatistics(pixels: Uint8Array): Normalization {
+  const sum = [0, 0, 0];
+  const sq = [0, 0, 0];
+  for (let i = 0; i < pixels.length; i += 3) {
+    for (let c = 0; c < 3; c++) {
+      const v = pixels[i + c] / 255;
+      sum[c] += v;
+      sq[c] += v * v;
+    }
+  }
+  const n = pixels.length / 3;
+  const mean = sum.map((s) => s / n);
+  const std = sq.map((s, c) => Math.sqrt(Math.max(s / n - mean[c] * mean[c], 1e-12)));
+  return { mean: [mean[0], mean[1], mean[2]], std: [std[0], std[1], std[2]] };
+}
