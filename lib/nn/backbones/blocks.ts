@@ -68,8 +68,10 @@ export interface ConvBnOptions {
   stride?: number;
   /** Follow the BN with a ReLU (default true). */
   relu?: boolean;
-  /** Layer-name prefix: layers are `${name}_conv`, `${name}_bn` (and `${name}_pad`). */
-  name: string;
+  /** Name of the conv layer; its padding and ReLU layers are `${conv}_pad`, `${conv}_relu`. */
+  conv: string;
+  /** Name of the BN layer. */
+  bn: string;
   rng: Rng;
 }
 
@@ -81,7 +83,7 @@ export function convBn(x: tf.SymbolicTensor, options: ConvBnOptions): tf.Symboli
   let padding: "same" | "valid" = "same";
   if (stride > 1 && k > 1) {
     const p = Math.floor(k / 2);
-    y = tf.layers.zeroPadding2d({ padding: [[p, p], [p, p]], name: `${options.name}_pad` })
+    y = tf.layers.zeroPadding2d({ padding: [[p, p], [p, p]], name: `${options.conv}_pad` })
       .apply(y) as tf.SymbolicTensor;
     padding = "valid";
   }
@@ -92,11 +94,11 @@ export function convBn(x: tf.SymbolicTensor, options: ConvBnOptions): tf.Symboli
     padding,
     useBias: false,
     kernelInitializer: seededInit("heNormal", options.rng),
-    name: `${options.name}_conv`,
+    name: options.conv,
   }).apply(y) as tf.SymbolicTensor;
-  y = batchNorm(`${options.name}_bn`).apply(y) as tf.SymbolicTensor;
+  y = batchNorm(options.bn).apply(y) as tf.SymbolicTensor;
   if (options.relu ?? true) {
-    y = tf.layers.reLU({ name: `${options.name}_relu` }).apply(y) as tf.SymbolicTensor;
+    y = tf.layers.reLU({ name: `${options.conv}_relu` }).apply(y) as tf.SymbolicTensor;
   }
   return y;
 }
@@ -106,30 +108,48 @@ export function channels(x: tf.SymbolicTensor): number {
   return x.shape[x.shape.length - 1] as number;
 }
 
+/** The residual sum followed by ReLU. */
+function addRelu(y: tf.SymbolicTensor, shortcut: tf.SymbolicTensor, name: string) {
+  const sum = tf.layers.add({ name: `${name}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
+  return tf.layers.reLU({ name: `${name}_out` }).apply(sum) as tf.SymbolicTensor;
+}
+
+/** The projection shortcut conv1×1(stride)-BN, named like torchvision's `downsample.0/1`. */
+function downsample(x: tf.SymbolicTensor, filters: number, stride: number, name: string, rng: Rng) {
+  return convBn(x, {
+    filters,
+    kernel: 1,
+    stride,
+    relu: false,
+    conv: `${name}_downsample_0`,
+    bn: `${name}_downsample_1`,
+    rng,
+  });
+}
+
 /**
  * The ResNet basic block (He et al. 2016, as torchvision's `BasicBlock`):
  * conv3×3(stride)-BN-ReLU, conv3×3-BN, plus the shortcut, then ReLU. The
  * shortcut is the identity, or conv1×1(stride)-BN when the stride or width changes.
+ * Layers are named as torchvision's state-dict keys with "." → "_":
+ * `${name}_conv1`, `${name}_bn1`, `${name}_conv2`, `${name}_bn2`, `${name}_downsample_0/1`.
  */
 export function basicBlock(
   x: tf.SymbolicTensor,
   options: { filters: number; stride: number; name: string; rng: Rng },
 ): tf.SymbolicTensor {
   const { filters, stride, name, rng } = options;
-  let y = convBn(x, { filters, kernel: 3, stride, name: `${name}_1`, rng });
-  y = convBn(y, { filters, kernel: 3, relu: false, name: `${name}_2`, rng });
-  let shortcut = x;
-  if (stride !== 1 || channels(x) !== filters) {
-    shortcut = convBn(x, { filters, kernel: 1, stride, relu: false, name: `${name}_down`, rng });
-  }
-  const sum = tf.layers.add({ name: `${name}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
-  return tf.layers.reLU({ name: `${name}_out` }).apply(sum) as tf.SymbolicTensor;
+  let y = convBn(x, { filters, kernel: 3, stride, conv: `${name}_conv1`, bn: `${name}_bn1`, rng });
+  y = convBn(y, { filters, kernel: 3, relu: false, conv: `${name}_conv2`, bn: `${name}_bn2`, rng });
+  const needsProjection = stride !== 1 || channels(x) !== filters;
+  return addRelu(y, needsProjection ? downsample(x, filters, stride, name, rng) : x, name);
 }
 
 /**
  * The ResNet bottleneck in torchvision's layout ("ResNet v1.5": the stride sits
  * on the 3×3 conv): conv1×1-BN-ReLU, conv3×3(stride)-BN-ReLU, conv1×1(4·planes)-BN,
- * plus the shortcut (identity, or conv1×1(stride)-BN), then ReLU.
+ * plus the shortcut (identity, or conv1×1(stride)-BN), then ReLU. Layer names follow
+ * torchvision's keys as in {@link basicBlock} (conv1..3, bn1..3, downsample_0/1).
  */
 export function bottleneck(
   x: tf.SymbolicTensor,
@@ -137,20 +157,23 @@ export function bottleneck(
 ): tf.SymbolicTensor {
   const { planes, stride, name, rng } = options;
   const out = planes * (options.expansion ?? 4);
-  let y = convBn(x, { filters: planes, kernel: 1, name: `${name}_1`, rng });
-  y = convBn(y, { filters: planes, kernel: 3, stride, name: `${name}_2`, rng });
-  y = convBn(y, { filters: out, kernel: 1, relu: false, name: `${name}_3`, rng });
-  let shortcut = x;
-  if (stride !== 1 || channels(x) !== out) {
-    shortcut = convBn(x, {
-      filters: out,
-      kernel: 1,
-      stride,
-      relu: false,
-      name: `${name}_down`,
-      rng,
-    });
-  }
-  const sum = tf.layers.add({ name: `${name}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
-  return tf.layers.reLU({ name: `${name}_out` }).apply(sum) as tf.SymbolicTensor;
+  let y = convBn(x, { filters: planes, kernel: 1, conv: `${name}_conv1`, bn: `${name}_bn1`, rng });
+  y = convBn(y, {
+    filters: planes,
+    kernel: 3,
+    stride,
+    conv: `${name}_conv2`,
+    bn: `${name}_bn2`,
+    rng,
+  });
+  y = convBn(y, {
+    filters: out,
+    kernel: 1,
+    relu: false,
+    conv: `${name}_conv3`,
+    bn: `${name}_bn3`,
+    rng,
+  });
+  const needsProjection = stride !== 1 || channels(x) !== out;
+  return addRelu(y, needsProjection ? downsample(x, out, stride, name, rng) : x, name);
 }

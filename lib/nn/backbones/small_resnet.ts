@@ -13,7 +13,7 @@ import { buildStaged, type StagedBackbone } from "./staged.ts";
 export interface SmallResNetOptions {
   /** NHWC input without the batch axis. Default [64, 32, 3]. */
   inputShape?: [number, number, number];
-  /** Stem width followed by the width of each stage. Default [16, 32, 64, 128]: stem 16, stages 16/32/64/128. */
+  /** Width of each stage (the stem has the first stage's width). Default [16, 32, 64, 128]. */
   widths?: number[];
   /** Basic blocks per stage. Default [1, 1, 1, 1]. */
   blocksPerStage?: number[];
@@ -51,7 +51,7 @@ export function smallResNetStages(
   const stages: StagedBackbone["stages"] = [{
     name: "stem",
     build: (x, prefix, rng) =>
-      convBn(x, { filters: widths[0], kernel: 3, name: `${prefix}stem`, rng }),
+      convBn(x, { filters: widths[0], kernel: 3, conv: `${prefix}conv1`, bn: `${prefix}bn1`, rng }),
   }];
   widths.forEach((width, s) => {
     stages.push({
@@ -62,7 +62,7 @@ export function smallResNetStages(
           y = basicBlock(y, {
             filters: width,
             stride: b === 0 ? strides[s] : 1,
-            name: `${prefix}s${s + 1}b${b + 1}`,
+            name: `${prefix}layer${s + 1}_${b}`,
             rng,
           });
         }
@@ -97,6 +97,11 @@ export function smallResNetStages(
  * pad one pixel on every side (ZeroPadding2D + 'valid'), exactly like PyTorch's
  * `nn.Conv2d(..., stride=2, padding=1)`, so the PyTorch mirror is
  * torchvision's `BasicBlock` with `conv3x3`/`conv1x1` and no bias.
+ *
+ * Layer names are torchvision's state-dict keys with "." → "_" behind the model
+ * name: `small_resnet_conv1`, `small_resnet_bn1`, `small_resnet_layer2_0_conv1`,
+ * `small_resnet_layer2_0_downsample_0`, … (block index from 0), so PyTorch key
+ * `layer2.0.bn1.running_mean` is weight `small_resnet_layer2_0_bn1/moving_mean`.
  *
  * Parameters (default): 308,976 in total — 307,536 trainable (conv kernels
  * 306,096 = stem 432 + stage1 4,608 + stage2 14,336 + stage3 57,344 + stage4
