@@ -1,0 +1,212 @@
+/**
+ * `deno task bench [train] [cpu] [eval]`: speed figures, printed, never asserted.
+ *
+ * - `train`: one training step (forward, backward, Adam) of the CPU-scale
+ *   backbone (small BN ResNet, 64×32, batch 64) on wasm, beside the same
+ *   architecture in PyTorch (Debian's python3-torch), measured alternately in
+ *   rounds within one run, since absolute timings on a shared machine drift.
+ *   wasm runs single-threaded under Deno (see lib/runtime/WASM_THREADS.md), so
+ *   both cores are used by two processes side by side, which is how the grid
+ *   runner uses them; PyTorch gets 1 and 2 threads.
+ * - `cpu`: one step of the same fixture on the pure-JS `cpu` backend.
+ * - `eval`: Market-1501-scale CMC + mAP + mINP (bench/eval_bench.ts).
+ *
+ * The last line is the ratio wasm/PyTorch with both cores in use.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { initBackend } from "../lib/runtime/backend.ts";
+import { trainStepFixture } from "./train_step.ts";
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  allowPositionals: true,
+  options: {
+    rounds: { type: "string", default: "3" },
+    steps: { type: "string", default: "3" },
+    batch: { type: "string", default: "64" },
+    python: { type: "string", default: "/usr/bin/python3" },
+  },
+});
+const rounds = Number(values.rounds);
+const steps = Number(values.steps);
+const batch = Number(values.batch);
+const cases = positionals.length > 0 ? positionals : ["train", "cpu", "eval"];
+const known = ["train", "cpu", "eval"];
+for (const c of cases) {
+  if (!known.includes(c)) throw new Error(`unknown bench case "${c}"; known: ${known.join(", ")}`);
+}
+
+const here = new URL(".", import.meta.url).pathname;
+const encoder = new TextEncoder();
+
+/** Lines of a child's stdout, one at a time. */
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoderStream();
+  let buffer = "";
+  for await (const chunk of stream.pipeThrough(decoder)) {
+    buffer += chunk;
+    let cut: number;
+    while ((cut = buffer.indexOf("\n")) >= 0) {
+      yield buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 1);
+    }
+  }
+  if (buffer) yield buffer;
+}
+
+/** The PyTorch peer: a long-lived process answering "steps N" with seconds. */
+class TorchPeer {
+  #child: Deno.ChildProcess;
+  #out: AsyncGenerator<string>;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  version = "";
+
+  constructor(threads: number) {
+    this.#child = new Deno.Command(values.python!, {
+      args: [`${here}peer/small_resnet_torch.py`, String(threads), String(batch)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#out = lines(this.#child.stdout);
+    this.#writer = this.#child.stdin.getWriter();
+  }
+
+  async ready(): Promise<void> {
+    const { value, done } = await this.#out.next();
+    if (done || !value.startsWith("ready")) {
+      throw new Error(
+        `PyTorch peer did not start (${value ?? "no output"}); install Debian's python3-torch`,
+      );
+    }
+    this.version = value.split(" ")[2];
+  }
+
+  async time(n: number): Promise<number> {
+    await this.#writer.write(encoder.encode(`steps ${n}\n`));
+    const { value } = await this.#out.next();
+    return Number(value);
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.write(encoder.encode("quit\n"));
+    await this.#writer.close();
+    await this.#child.status;
+  }
+}
+
+interface WorkerResult {
+  backend: string;
+  seconds: number;
+  steps: number;
+  batch: number;
+}
+
+/** Runs `count` benchmark processes, starting their timed steps together. */
+async function sideBySide(count: number, args: string[]): Promise<WorkerResult[]> {
+  const children = Array.from({ length: count }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${here}train_worker.ts`, "--wait-for-go", ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn());
+  const outputs = children.map((c) => lines(c.stdout));
+  for (const out of outputs) {
+    const { value } = await out.next();
+    if (value !== "ready") throw new Error(`benchmark worker failed to start: ${value}`);
+  }
+  for (const child of children) {
+    const writer = child.stdin.getWriter();
+    await writer.write(encoder.encode("go\n"));
+    await writer.close();
+  }
+  const results: WorkerResult[] = [];
+  for (const [i, out] of outputs.entries()) {
+    const { value } = await out.next();
+    results.push(JSON.parse(value!));
+    await children[i].status;
+  }
+  return results;
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const fmt = (x: number) => x.toFixed(x < 10 ? 2 : 1).padStart(7);
+const printed: string[] = [];
+const say = (line: string) => {
+  printed.push(line);
+  console.log(line);
+};
+
+let finalRatio: string | null = null;
+
+if (cases.includes("train")) {
+  const info = await initBackend({ backend: "wasm" });
+  say(
+    `train step: small BN ResNet 64×32, batch ${batch}, forward + backward + Adam; ` +
+      `median of ${rounds} alternating rounds × ${steps} steps`,
+  );
+  const fixture = trainStepFixture(batch);
+  fixture.run(1);
+  const peer1 = new TorchPeer(1);
+  await peer1.ready();
+  const peer2 = new TorchPeer(2);
+  await peer2.ready();
+  const wasm1: number[] = [];
+  const wasm2: number[] = [];
+  const torch1: number[] = [];
+  const torch2: number[] = [];
+  const images = batch * steps;
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    fixture.run(steps);
+    wasm1.push(images / ((performance.now() - start) / 1000));
+    torch2.push(images / await peer2.time(steps));
+    const pair = await sideBySide(2, ["--steps", String(steps), "--batch", String(batch)]);
+    wasm2.push(pair.reduce((sum, p) => sum + (p.steps * p.batch) / p.seconds, 0));
+    torch1.push(images / await peer1.time(steps));
+    console.error(`  round ${r + 1}/${rounds} done`);
+  }
+  fixture.dispose();
+  await peer1.close();
+  await peer2.close();
+  const [w1, w2, t1, t2] = [wasm1, wasm2, torch1, torch2].map(median);
+  const simd = info.simd ? "SIMD" : "no SIMD";
+  say(`  tfjs wasm (${simd}, 1 thread), 1 process      ${fmt(w1)} img/s`);
+  say(`  tfjs wasm, 2 processes side by side           ${fmt(w2)} img/s (sum)`);
+  say(`  PyTorch ${peer1.version} CPU, 1 thread               ${fmt(t1)} img/s`);
+  say(`  PyTorch ${peer2.version} CPU, 2 threads              ${fmt(t2)} img/s`);
+  say(`ratio wasm/PyTorch, one core each (1 process / 1 thread): ${(w1 / t1).toFixed(2)}`);
+  finalRatio = `ratio wasm/PyTorch, both cores (2 processes / 2 threads): ${(w2 / t2).toFixed(2)}`;
+}
+
+if (cases.includes("cpu")) {
+  // The pure-JS backend is ~100× slower: one step, in its own process.
+  const [result] = await sideBySide(1, [
+    "--backend",
+    "cpu",
+    "--steps",
+    "1",
+    "--warmup",
+    "0",
+    "--batch",
+    String(batch),
+  ]);
+  say(
+    `  tfjs cpu backend (pure JS), 1 step           ${fmt(batch / result.seconds)} img/s ` +
+      `(${result.seconds.toFixed(1)} s/step)`,
+  );
+}
+
+if (cases.includes("eval")) {
+  const { benchEval } = await import("./eval_bench.ts");
+  for (const line of await benchEval()) say(line);
+}
+
+if (finalRatio) say(finalRatio);
