@@ -1,0 +1,197 @@
+/**
+ * Running one grid cell in this process: resolve its config, reuse a stored result with
+ * the same config hash (unless forced), otherwise train through the paper's `runCell`
+ * with a seeded context, sample peak memory, and store the result atomically. A failure
+ * leaves a `seed<N>.failed.json` report beside where the result would go.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { backendInfo } from "../runtime/backend.ts";
+import { Rng } from "../runtime/random.ts";
+import { LossHistory } from "../train/history.ts";
+import { resolveConfig } from "./config.ts";
+import type { CellContext, Json, PaperSpec } from "./spec.ts";
+import { findRow } from "./spec.ts";
+import {
+  type CellKey,
+  type CellResult,
+  failurePath,
+  keyText,
+  resultPath,
+  reusableResult,
+  workDir,
+  writeResult,
+  writeTextAtomic,
+} from "./store.ts";
+
+/** Where results and scratch files go. */
+export interface StoreRoots {
+  /** Result JSON root (e.g. `results`). */
+  results: string;
+  /** Scratch root for checkpoints (e.g. `data/runs`). */
+  work: string;
+}
+
+/** What {@link runCellAndStore} did. */
+export interface CellOutcome {
+  key: CellKey;
+  status: "reused" | "done";
+  result: CellResult;
+  path: string;
+}
+
+/** Live peaks of process and tfjs memory, sampled on demand and by a timer. */
+class MemoryPeaks {
+  rss = 0;
+  heap = 0;
+  tfBytes = 0;
+  tfTensors = 0;
+  #timer: ReturnType<typeof setInterval>;
+  constructor(intervalMs = 250) {
+    this.sample();
+    this.#timer = setInterval(() => this.sample(), intervalMs);
+  }
+  sample(): void {
+    const m = Deno.memoryUsage();
+    const t = tf.memory();
+    this.rss = Math.max(this.rss, m.rss);
+    this.heap = Math.max(this.heap, m.heapUsed);
+    this.tfBytes = Math.max(this.tfBytes, t.numBytes);
+    this.tfTensors = Math.max(this.tfTensors, t.numTensors);
+  }
+  stop(): void {
+    clearInterval(this.#timer);
+    this.sample();
+  }
+}
+
+function cpuCount(): number | null {
+  try {
+    return navigator.hardwareConcurrency ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs (or reuses) one cell and returns its result. Throws when the row does not run at
+ * this scale or when training fails (after writing the failure report).
+ */
+export async function runCellAndStore(
+  spec: PaperSpec,
+  key: CellKey,
+  roots: StoreRoots,
+  options: { force?: boolean; log?: (line: string) => void } = {},
+): Promise<CellOutcome> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const row = findRow(spec, key.row);
+  if (row.scales && !row.scales.includes(key.scale)) {
+    throw new Error(`${keyText(key)}: row "${row.id}" does not run at scale ${key.scale}`);
+  }
+  const { config, hash } = await resolveConfig(spec, key.scale, key.row, { quick: key.quick });
+  if (!options.force) {
+    const stored = await reusableResult(roots.results, key, hash);
+    if (stored) {
+      return { key, status: "reused", result: stored, path: resultPath(roots.results, key) };
+    }
+  }
+
+  const dir = workDir(roots.work, key);
+  await Deno.mkdir(dir, { recursive: true });
+  const history = new LossHistory();
+  const extras: Record<string, Json> = {};
+  const memory = new MemoryPeaks();
+  const stopSampling = history.onRecord(() => memory.sample());
+  const context: CellContext = {
+    paper: key.paper,
+    row: key.row,
+    scale: key.scale,
+    seed: key.seed,
+    quick: key.quick,
+    rng: new Rng(key.seed),
+    history,
+    dir,
+    dirOf: (other) => workDir(roots.work, { ...key, row: findRow(spec, other).id }),
+    note: (name, value) => {
+      extras[name] = JSON.parse(JSON.stringify(value));
+    },
+    log: (message) => log(`[${keyText(key)}] ${message}`),
+  };
+  const startedAt = new Date();
+  const t0 = performance.now();
+  let metrics;
+  try {
+    metrics = await spec.runCell(config, key.seed, context);
+    if (typeof metrics !== "object" || metrics === null) {
+      throw new Error(`runCell returned ${metrics}, expected an object of metrics`);
+    }
+    for (const [name, value] of Object.entries(metrics)) {
+      if (typeof value !== "number") {
+        throw new Error(`metric "${name}" is ${typeof value}, expected a number`);
+      }
+    }
+  } catch (error) {
+    memory.stop();
+    stopSampling();
+    const err = error instanceof Error ? error : new Error(String(error));
+    await writeTextAtomic(
+      failurePath(roots.results, key),
+      JSON.stringify(
+        {
+          ...key,
+          configHash: hash,
+          failedAt: new Date().toISOString(),
+          error: err.message,
+          stack: err.stack ?? null,
+        },
+        null,
+        1,
+      ),
+    ).catch(() => {});
+    throw new Error(`${keyText(key)} failed: ${err.message}`, { cause: err });
+  }
+  memory.stop();
+  stopSampling();
+  const info = backendInfo();
+  const result: CellResult = {
+    schema: 1,
+    paper: key.paper,
+    row: key.row,
+    scale: key.scale,
+    quick: key.quick,
+    seed: key.seed,
+    config,
+    configHash: hash,
+    versions: {
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      typescript: Deno.version.typescript,
+      tfjs: tf.version.tfjs,
+    },
+    backend: {
+      name: info?.name ?? tf.getBackend(),
+      simd: info?.simd ?? false,
+      threads: info?.threads ?? false,
+    },
+    metrics,
+    extras,
+    history: history.toJSON(),
+    timings: {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      seconds: (performance.now() - t0) / 1000,
+    },
+    memory: {
+      peakRssBytes: memory.rss,
+      peakHeapUsedBytes: memory.heap,
+      peakTfBytes: memory.tfBytes,
+      peakTfTensors: memory.tfTensors,
+      finalTfTensors: tf.memory().numTensors,
+    },
+    host: { os: Deno.build.os, arch: Deno.build.arch, cpus: cpuCount() },
+  };
+  const path = await writeResult(roots.results, result);
+  await Deno.remove(failurePath(roots.results, key)).catch(() => {});
+  return { key, status: "done", result, path };
+}

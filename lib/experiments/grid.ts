@@ -1,0 +1,271 @@
+/**
+ * The grid runner: every (row × seed) cell of a paper at one scale, finished cells
+ * reused, the rest queued over worker processes (two by default, one per core: each
+ * process runs the single-threaded wasm backend). A worker is `cell_runner.ts` started
+ * with `Deno.Command` for one cell; a failing cell is reported and the others go on.
+ * Rows that start from another row's artifacts (`needs`) wait for that row's cell with
+ * the same seed.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { resolveConfig } from "./config.ts";
+import type { StoreRoots } from "./cell.ts";
+import { importSpec } from "./cell_runner.ts";
+import type { PaperSpec, Scale } from "./spec.ts";
+import { type CellKey, keyText, resultPath, reusableResult } from "./store.ts";
+
+/** The repository root. */
+const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const RUNNER = fileURLToPath(new URL("./cell_runner.ts", import.meta.url));
+
+/** Options of {@link runGrid}. */
+export interface GridOptions {
+  /** Import specifier (file URL) of the paper's spec module; workers import it too. */
+  specModule: string;
+  scale: Scale;
+  seeds: number[];
+  quick?: boolean;
+  /** Retrain cells even when a result with the same config hash exists. */
+  force?: boolean;
+  /** Only these rows (plus the rows they need). Default: all rows that run at the scale. */
+  rows?: string[];
+  /** Worker processes at a time (default 2). */
+  workers?: number;
+  roots: StoreRoots;
+  /** Backend for the workers (default: their own choice / REID_BACKEND). */
+  backend?: string;
+  /** Progress and worker output (default: stderr). */
+  log?: (line: string) => void;
+  /** Forward the workers' stderr lines to `log` (default true). */
+  echo?: boolean;
+}
+
+/** What happened to one cell. */
+export interface CellReport {
+  key: CellKey;
+  status: "reused" | "done" | "failed" | "skipped";
+  seconds: number;
+  path?: string;
+  error?: string;
+}
+
+/** What {@link runGrid} did. */
+export interface GridReport {
+  paper: string;
+  cells: CellReport[];
+  seconds: number;
+  failed: number;
+}
+
+async function pipeLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let buffer = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let i;
+    while ((i = buffer.indexOf("\n")) >= 0) {
+      onLine(buffer.slice(0, i).replace(/\r?$/, "").replace(/^.*\r/, ""));
+      buffer = buffer.slice(i + 1);
+    }
+  }
+  if (buffer) onLine(buffer);
+}
+
+/** Runs one cell in a worker process; resolves with its report (never rejects). */
+async function runInWorker(key: CellKey, options: GridOptions): Promise<CellReport> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const args = [
+    "run",
+    "-A",
+    "--config",
+    `${PROJECT_ROOT}/deno.json`,
+    RUNNER,
+    "--spec",
+    options.specModule,
+    "--row",
+    key.row,
+    "--seed",
+    String(key.seed),
+    "--scale",
+    key.scale,
+    "--results",
+    resolve(options.roots.results),
+    "--work",
+    resolve(options.roots.work),
+  ];
+  if (key.quick) args.push("--quick");
+  if (options.force) args.push("--force");
+  if (options.backend) args.push("--backend", options.backend);
+  const t0 = performance.now();
+  const tail: string[] = [];
+  const stdout: string[] = [];
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: PROJECT_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await Promise.all([
+      pipeLines(child.stderr, (line) => {
+        tail.push(line);
+        if (tail.length > 30) tail.shift();
+        if (options.echo ?? true) log(`[${keyText(key)}] ${line}`);
+      }),
+      pipeLines(child.stdout, (line) => stdout.push(line)),
+    ]);
+    const status = await child.status;
+    const seconds = (performance.now() - t0) / 1000;
+    let report: { status?: string; path?: string; error?: string } = {};
+    try {
+      report = JSON.parse(stdout.at(-1) ?? "{}");
+    } catch {
+      report = {};
+    }
+    if (status.success && (report.status === "done" || report.status === "reused")) {
+      return { key, status: report.status, seconds, path: report.path };
+    }
+    return {
+      key,
+      status: "failed",
+      seconds,
+      error: report.error ??
+        `worker exited with code ${status.code}${status.signal ? ` (${status.signal})` : ""}: ` +
+          tail.slice(-10).join("\n"),
+    };
+  } catch (error) {
+    return {
+      key,
+      status: "failed",
+      seconds: (performance.now() - t0) / 1000,
+      error: (error as Error).message,
+    };
+  }
+}
+
+/** The rows to run: the requested ones (default all at this scale) and those they need. */
+function selectRows(spec: PaperSpec, scale: Scale, requested?: string[]): string[] {
+  const known = new Set(spec.rows.map((r) => r.id));
+  for (const id of requested ?? []) {
+    if (!known.has(id)) {
+      throw new Error(`paper ${spec.paper} has no row "${id}"; rows: ${[...known].join(", ")}`);
+    }
+  }
+  const chosen = new Set<string>();
+  const add = (id: string) => {
+    if (chosen.has(id)) return;
+    chosen.add(id);
+    for (const need of spec.rows.find((r) => r.id === id)?.needs ?? []) add(need);
+  };
+  for (const row of spec.rows) {
+    const runsHere = !row.scales || row.scales.includes(scale);
+    if ((requested ? requested.includes(row.id) : runsHere)) add(row.id);
+  }
+  return spec.rows.map((r) => r.id).filter((id) => chosen.has(id));
+}
+
+/**
+ * Runs a paper's grid at one scale and returns what happened to every cell. Cells are
+ * started row-major (all seeds of the first row first) so that early results cover
+ * whole rows.
+ */
+export async function runGrid(options: GridOptions): Promise<GridReport> {
+  const spec = await importSpec(options.specModule);
+  const log = options.log ?? ((line: string) => console.error(line));
+  const workers = Math.max(1, options.workers ?? 2);
+  const quick = options.quick ?? false;
+  const rows = selectRows(spec, options.scale, options.rows);
+  const t0 = performance.now();
+  const reports = new Map<string, CellReport>();
+  const pending: CellKey[] = [];
+  for (const row of rows) {
+    for (const seed of options.seeds) {
+      const key: CellKey = { paper: spec.paper, scale: options.scale, row, seed, quick };
+      if (!options.force) {
+        const { hash } = await resolveConfig(spec, options.scale, row, { quick });
+        if (await reusableResult(options.roots.results, key, hash)) {
+          reports.set(keyText(key), {
+            key,
+            status: "reused",
+            seconds: 0,
+            path: resultPath(options.roots.results, key),
+          });
+          continue;
+        }
+      }
+      pending.push(key);
+    }
+  }
+  log(
+    `[grid] ${spec.paper} ${options.scale}${quick ? " (quick)" : ""}: ${rows.length} rows × ` +
+      `${options.seeds.length} seeds; ${reports.size} reused, ${pending.length} to run on ${workers} workers`,
+  );
+
+  const needsOf = (key: CellKey) =>
+    (spec.rows.find((r) => r.id === key.row)?.needs ?? []).map((row) => keyText({ ...key, row }));
+  const running = new Map<string, Promise<CellReport>>();
+  while (pending.length > 0 || running.size > 0) {
+    for (let i = 0; i < pending.length; i++) {
+      const key = pending[i];
+      const blocked = needsOf(key).map((k) => reports.get(k)).find((r) =>
+        r && (r.status === "failed" || r.status === "skipped")
+      );
+      if (blocked) {
+        pending.splice(i--, 1);
+        reports.set(keyText(key), {
+          key,
+          status: "skipped",
+          seconds: 0,
+          error: `needs ${keyText(blocked.key)}, which ${
+            blocked.status === "failed" ? "failed" : "was skipped"
+          }`,
+        });
+      }
+    }
+    while (running.size < workers) {
+      const index = pending.findIndex((key) =>
+        needsOf(key).every((k) => {
+          const r = reports.get(k);
+          return r && (r.status === "done" || r.status === "reused");
+        })
+      );
+      if (index < 0) break;
+      const [key] = pending.splice(index, 1);
+      log(`[grid] start ${keyText(key)}`);
+      running.set(keyText(key), runInWorker(key, options));
+    }
+    if (running.size === 0) {
+      for (const key of pending.splice(0)) {
+        reports.set(keyText(key), {
+          key,
+          status: "skipped",
+          seconds: 0,
+          error: "its needs never finished (a cycle?)",
+        });
+      }
+      break;
+    }
+    const report = await Promise.race(running.values());
+    running.delete(keyText(report.key));
+    reports.set(keyText(report.key), report);
+    log(
+      `[grid] ${report.status} ${keyText(report.key)} (${report.seconds.toFixed(1)} s)` +
+        (report.error ? `: ${report.error.split("\n")[0]}` : ""),
+    );
+  }
+  const cells = rows.flatMap((row) =>
+    options.seeds.map((seed) =>
+      reports.get(keyText({ paper: spec.paper, scale: options.scale, row, seed, quick }))
+    )
+  ).filter((r): r is CellReport => r !== undefined);
+  return {
+    paper: spec.paper,
+    cells,
+    seconds: (performance.now() - t0) / 1000,
+    failed: cells.filter((c) => c.status === "failed").length,
+  };
+}
