@@ -21,8 +21,9 @@ export interface ReidImage {
   /** Absolute or dataset-relative path of the image file. */
   path: string;
   /**
-   * Person identity as the release numbers it. Market-style junk is 0 and
-   * distractors are -1; loaders keep them (and say so) rather than drop them.
+   * Person identity as the release numbers it. In Market-1501's gallery, 0
+   * marks distractors (false detections, ranked as negatives) and -1 junk
+   * boxes (ignored by evaluation); loaders keep both (and say so).
    */
   pid: number;
   /** Camera index, 1-based as in the file names (c1, cam1, cam_a → 1). */

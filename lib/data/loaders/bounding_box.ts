@@ -71,7 +71,7 @@ export function loadBoundingBoxRelease(
       [
         `  ${root}/  (or ${nest}/ inside it)`,
         `    bounding_box_train/  ${release.example} …`,
-        `    bounding_box_test/   (gallery; junk 0000_… and distractors -1_… included)`,
+        `    bounding_box_test/   (gallery; distractors 0000_… and junk -1_… included)`,
         `    query/`,
         `    ${attributeFileNames(release.attributeRelease).join(" or ")}  (optional)`,
       ].join("\n"),
@@ -169,6 +169,6 @@ function attachAttributes(
     }
   }
   if (unlabelled) {
-    dataset.notes!.push(`${unlabelled} junk/distractor image(s) kept without attribute labels`);
+    dataset.notes!.push(`${unlabelled} distractor/junk image(s) kept without attribute labels`);
   }
 }

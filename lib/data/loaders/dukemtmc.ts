@@ -16,7 +16,7 @@ import {
 
 /** The DukeMTMC-reID layout. */
 export const DUKEMTMC: BoundingBoxRelease = {
-  name: "dukemtmc",
+  name: "dukemtmc_reid",
   title: "DukeMTMC-reID",
   candidates: ["", "DukeMTMC-reID", "dukemtmc-reid/DukeMTMC-reID", "dukemtmc-reid"],
   pattern: /^(-1|\d+)_c(\d)_f(\d+)\.jpe?g$/i,

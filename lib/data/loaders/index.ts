@@ -31,7 +31,7 @@ export { loadDukeMTMC, loadMarket1501, loadPETA, loadPRID2011, loadRegDB, loadSy
 /** Options per dataset name. */
 export interface DatasetOptions {
   market1501: BoundingBoxOptions;
-  dukemtmc: BoundingBoxOptions;
+  dukemtmc_reid: BoundingBoxOptions;
   peta: PETAOptions;
   sysu_mm01: SysuOptions;
   regdb: RegDBOptions;
@@ -45,7 +45,7 @@ export type DatasetName = keyof DatasetOptions;
 const LOADERS: { [K in DatasetName]: (root: string, options?: DatasetOptions[K]) => ReidDataset } =
   {
     market1501: loadMarket1501,
-    dukemtmc: loadDukeMTMC,
+    dukemtmc_reid: loadDukeMTMC,
     peta: loadPETA,
     sysu_mm01: loadSysuMM01,
     regdb: loadRegDB,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withTempDir, writeText, writeTree } from "../testing.ts";
 import { AnnotationError, LayoutError, loadDataset, summarize } from "./index.ts";
-import { matCell, type MatInput, writeMat } from "./matv5.ts";
+import { matCell, type MatInput, MatMatrixInput, writeMat } from "./matv5.ts";
 import {
   MARKET_BINARY_FIELDS,
   MARKET_LOWER_COLORS,
@@ -87,7 +87,7 @@ Deno.test("market1501: attributes from a compressed .mat and the JSON equivalent
     assert.equal(im7.attributes![g], 0); // second id in train: gender 1 (male)
     assert.equal(fromMat.images.find((im) => im.pid === 2)!.attributes![g], 1);
     assert.equal(im7.attributes![red], 1);
-    assert.equal(im7.attributes![fromMat.attributeNames.indexOf("age_teenager")], 1);
+    assert.equal(im7.attributes![fromMat.attributeNames.indexOf("teenager")], 1);
     assert.deepEqual(fromMat.attributeGroups.upper_color.length, 8);
     for (let i = 0; i < fromMat.images.length; i++) {
       assert.deepEqual(fromMat.images[i].attributes, fromJson.images[i].attributes);
@@ -160,7 +160,7 @@ Deno.test("dukemtmc: names and 8 cameras; camera outside the range is an error",
       "query/0005_c2_f0046985.jpg",
       "bounding_box_test/0005_c7_f0047011.jpg",
     ]);
-    const ds = loadDataset("dukemtmc", dir, quiet);
+    const ds = loadDataset("dukemtmc_reid", dir, quiet);
     assert.deepEqual(ds.images.map((im) => [im.pid, im.camid, im.split]), [
       [1, 2, "train"],
       [1, 8, "train"],
@@ -169,7 +169,7 @@ Deno.test("dukemtmc: names and 8 cameras; camera outside the range is an error",
     ]);
     assert.equal(ds.images[0].meta!.frame, 46182);
     await writeTree(rel, ["query/0005_c9_f0046985.jpg"]);
-    assert.throws(() => loadDataset("dukemtmc", dir, quiet), /camera 9 outside 1\.\.8/);
+    assert.throws(() => loadDataset("dukemtmc_reid", dir, quiet), /camera 9 outside 1\.\.8/);
   });
 });
 
@@ -277,6 +277,34 @@ Deno.test("sysu_mm01: id lists, IR cameras, seeded single-shot gallery trials", 
     assert.equal(all.train.length, 3 * 6 * 2 - 3);
     const again = loadDataset("sysu_mm01", dir, { ...quiet, seed: 7, trials: 3 });
     assert.deepEqual(again.trials, ds.trials);
+    assert.equal(ds.attributeNames.length, 0);
+    // PAENet's attribute release: 8 × N per camera, all-ones column = unlabelled pair.
+    for (const cam of [1, 2, 3, 4, 5, 6]) {
+      const data = new Array(8 * 3).fill(1);
+      for (const pid of [1, 3]) {
+        for (let a = 0; a < 8; a++) data[(pid - 1) * 8 + a] = (pid + a + cam) % 2;
+      }
+      const mat = writeMat({ [`cam${cam}_att`]: new MatMatrixInput(8, 3, data) });
+      await Deno.mkdir(join(root, "sysu_attribute"), { recursive: true });
+      await Deno.writeFile(join(root, "sysu_attribute", `cam${cam}_att.mat`), mat);
+    }
+    const withAttrs = loadDataset("sysu_mm01", dir, { ...quiet, seed: 7, trials: 3 });
+    assert.equal(withAttrs.attributeNames[6], "backpack");
+    const im3 = withAttrs.images.find((im) => im.pid === 3 && im.camid === 6)!;
+    assert.deepEqual([...im3.attributes!], [1, 0, 1, 0, 1, 0, 1, 0]); // (3 + a + 6) % 2
+    assert.ok(
+      withAttrs.images.filter((im) => im.pid === 2 || im.pid === 4).every((im) => !im.attributes),
+    );
+    assert.ok(withAttrs.notes!.some((n) => /unlabelled \(id, camera\) pairs kept/.test(n)));
+    await Deno.writeFile(
+      join(root, "sysu_attribute", "cam2_att.mat"),
+      writeMat({ cam2_att: new MatMatrixInput(8, 1, [0, 1, 2, 0, 0, 0, 0, 0]) }),
+    );
+    assert.throws(
+      () => loadDataset("sysu_mm01", dir, quiet),
+      /cam2_att\.mat: label 2 at row 3, column 1/,
+    );
+    await Deno.remove(join(root, "sysu_attribute"), { recursive: true });
     await writeText(root, "exp/val_id.txt", "2,3");
     assert.throws(
       () => loadDataset("sysu_mm01", dir, quiet),

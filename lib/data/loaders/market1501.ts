@@ -2,9 +2,10 @@
  * Market-1501 (Zheng et al., ICCV 2015), release `Market-1501-v15.09.15`.
  *
  * Names are `<pid>_c<cam>s<seq>_<frame>_<box>.jpg`, e.g.
- * `0002_c1s1_000451_03.jpg`; pid 0000 marks junk boxes and -1 distractors
- * (both only in the gallery). Six cameras. Loaded as splits train / query /
- * gallery; junk and distractors are kept, and counted in the summary.
+ * `0002_c1s1_000451_03.jpg`. In the gallery, pid 0000 marks distractors
+ * (false detections, ranked as negatives) and -1 junk boxes (ignored by the
+ * release's evaluation). Six cameras. Loaded as splits train / query /
+ * gallery; distractors and junk are kept, and counted in the summary.
  *
  * @module
  */

@@ -281,7 +281,17 @@ export type MatInput =
   | Float64Array
   | string
   | MatCellInput
+  | MatMatrixInput
   | { [field: string]: MatInput };
+
+/** A rows × cols double matrix (data column-major) for {@link writeMat}. */
+export class MatMatrixInput {
+  constructor(readonly rows: number, readonly cols: number, readonly data: ArrayLike<number>) {
+    if (data.length !== rows * cols) {
+      throw new Error(`matMatrix: ${data.length} values for ${rows}×${cols}`);
+    }
+  }
+}
 
 /** A 1×N MATLAB cell for {@link writeMat}; make one with {@link matCell}. */
 export class MatCellInput {
@@ -328,6 +338,13 @@ function matrix(name: string, value: MatInput): Uint8Array {
       element(MI.INT32, int32s([1, value.length])),
       nameEl,
       element(MI.UINT16, new Uint8Array(Uint16Array.from(value, (c) => c.charCodeAt(0)).buffer)),
+    ];
+  } else if (value instanceof MatMatrixInput) {
+    parts = [
+      flagsFor(6),
+      element(MI.INT32, int32s([value.rows, value.cols])),
+      nameEl,
+      element(MI.DOUBLE, new Uint8Array(Float64Array.from(value.data).buffer)),
     ];
   } else if (value instanceof MatCellInput) {
     parts = [

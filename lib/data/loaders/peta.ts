@@ -13,7 +13,8 @@
  * Colour attributes form one-hot groups (`upperBody_color`, `lowerBody_color`,
  * `hair_color`, `footwear_color`) and the age brackets the group `age`. Each
  * person key within a source is one identity (pids numbered 1.. in
- * source/key order); camid is the source's index + 1. PETA has no official
+ * folder/file order); camid is the source's position in {@link PETA_SOURCES}
+ * + 1 (other folders follow). PETA has no official
  * split: images are split 9,500 / 1,900 / 7,600 in proportion (train / val /
  * test) with the seed and saved as `splits_seed<N>.json`.
  *
@@ -119,7 +120,7 @@ export function loadPETA(root: string, options: PETAOptions = {}): ReidDataset {
   const vocabulary = new Set<string>();
   let pid = 0;
   const sources = listDir(dataDir).filter((e) => e.isDirectory);
-  let camid = 0;
+  let extraSources = 0;
   for (const source of sources) {
     const archive = join(dataDir, source.name, "archive");
     const labelFile = join(archive, "Label.txt");
@@ -127,10 +128,9 @@ export function loadPETA(root: string, options: PETAOptions = {}): ReidDataset {
       notes.push(`${source.name}/: no archive/Label.txt, skipped`);
       continue;
     }
-    camid++;
-    if (!PETA_SOURCES.includes(source.name)) {
-      notes.push(`${source.name}: not one of the ten PETA sources, loaded anyway`);
-    }
+    const known = PETA_SOURCES.indexOf(source.name);
+    if (known < 0) notes.push(`${source.name}: not one of the ten PETA sources, loaded anyway`);
+    const camid = known >= 0 ? known + 1 : PETA_SOURCES.length + ++extraSources;
     const labels = readLabels(labelFile);
     const { images: files, others } = listImages(archive);
     const strayOthers = others.filter((f) => f !== "Label.txt");

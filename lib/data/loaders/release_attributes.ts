@@ -12,13 +12,15 @@
  * `{"market_attribute": {"train": {"age": [..], …, "image_index": ["0002", …]},
  * "test": {…}}}` — what `scipy.io.loadmat` shows, written with plain lists.
  *
- * Labels become binary attributes: a two-valued field gives `value − 1` under
- * the field's name (so `gender` = 1 means female, `hair` = 1 long hair, `up` =
- * 1 short sleeves, `down` = 1 short lower garment, `clothes` = 1 pants, Duke's
- * `top` = 1 long upper garment, `shoes` = 1 light shoes); Market's `age`
- * becomes four one-hot attributes `age_young`, `age_teenager`, `age_adult`,
- * `age_old` (group "age"); the `up*`/`down*` colour fields form the groups
- * "upper_color" and "lower_color".
+ * Labels become binary attributes, named and ordered as the field's loaders
+ * (e.g. SAL's) list them: a two-valued field gives `value − 1` under the
+ * field's name (so `gender` = 1 means female, `hair` = 1 long hair, `up` = 1
+ * short sleeves, `down` = 1 short lower garment, `clothes` = 1 pants, Duke's
+ * `top` = 1 long upper garment, `shoes` = 1 light shoes). Market: `young`,
+ * `teenager`, `adult`, `old` (one-hot `age`, group "age"), the nine binary
+ * fields, then the upper and lower colours (groups "upper_color",
+ * "lower_color"): 30 dims. Duke: the eight binary fields, then the lower and
+ * upper colours: 23 dims.
  *
  * @module
  */
@@ -26,17 +28,17 @@ import { join } from "node:path";
 import { AnnotationError, isFile } from "./common.ts";
 import { type MatValue, readMat } from "./matv5.ts";
 
-/** Binary fields of the Market-1501 annotation, in the order we list them. */
+/** Binary fields of the Market-1501 annotation, in the order of the release's test struct. */
 export const MARKET_BINARY_FIELDS = [
-  "gender",
-  "hair",
-  "up",
-  "down",
-  "clothes",
-  "hat",
   "backpack",
   "bag",
   "handbag",
+  "clothes",
+  "down",
+  "up",
+  "hair",
+  "hat",
+  "gender",
 ] as const;
 /** Market-1501 upper-body colour fields. */
 export const MARKET_UPPER_COLORS = [
@@ -62,18 +64,18 @@ export const MARKET_LOWER_COLORS = [
   "downbrown",
 ] as const;
 /** Market-1501 age classes 1–4, as one-hot attribute names. */
-export const MARKET_AGE_NAMES = ["age_young", "age_teenager", "age_adult", "age_old"] as const;
+export const MARKET_AGE_NAMES = ["young", "teenager", "adult", "old"] as const;
 
-/** Binary fields of the DukeMTMC-reID annotation. */
+/** Binary fields of the DukeMTMC-reID annotation, in the release's order. */
 export const DUKE_BINARY_FIELDS = [
-  "gender",
-  "top",
-  "boots",
-  "hat",
   "backpack",
   "bag",
   "handbag",
+  "boots",
+  "gender",
+  "hat",
   "shoes",
+  "top",
 ] as const;
 /** DukeMTMC-reID upper-body colour fields. */
 export const DUKE_UPPER_COLORS = [
@@ -248,10 +250,16 @@ export function readReleaseAttributes(file: string, release: AttributeRelease): 
     names.push(name);
     columns.push({ field, value });
   };
-  for (const f of binary) add(f, f, 2);
-  if (release === "market") MARKET_AGE_NAMES.forEach((n, i) => add(n, "age", i + 1, "age"));
-  for (const f of upper) add(f, f, 2, "upper_color");
-  for (const f of lower) add(f, f, 2, "lower_color");
+  if (release === "market") {
+    MARKET_AGE_NAMES.forEach((n, i) => add(n, "age", i + 1, "age"));
+    for (const f of binary) add(f, f, 2);
+    for (const f of upper) add(f, f, 2, "upper_color");
+    for (const f of lower) add(f, f, 2, "lower_color");
+  } else {
+    for (const f of binary) add(f, f, 2);
+    for (const f of lower) add(f, f, 2, "lower_color");
+    for (const f of upper) add(f, f, 2, "upper_color");
+  }
 
   const decode = (part: RawPart, partName: string): Map<number, Int8Array> => {
     const n = part.ids.length;

@@ -10,14 +10,14 @@ import type { ReidDataset, SplitName } from "../types.ts";
 export interface SplitSummary {
   split: SplitName;
   images: number;
-  /** Distinct identities, junk (0) and distractor (-1) ids excluded. */
+  /** Distinct identities, distractor (0) and junk (-1) ids excluded. */
   ids: number;
   cameras: number[];
   rgb: number;
   ir: number;
-  /** Images with pid 0 (Market-style junk) kept in the split. */
+  /** Images with pid -1 (Market-style junk boxes, ignored by evaluation) kept in the split. */
   junk: number;
-  /** Images with pid -1 (distractors) kept in the split. */
+  /** Images with pid 0 (Market-style distractors: false detections) kept in the split. */
   distractors: number;
   /** Images carrying an attribute vector. */
   withAttributes: number;
@@ -46,8 +46,8 @@ export function splitSummaries(dataset: ReidDataset): SplitSummary[] {
       bySplit.set(image.split, s);
     }
     s.images++;
-    if (image.pid === 0) s.junk++;
-    else if (image.pid === -1) s.distractors++;
+    if (image.pid === -1) s.junk++;
+    else if (image.pid === 0) s.distractors++;
     else s.idSet.add(image.pid);
     s.camSet.add(image.camid);
     if (image.modality === "ir") s.ir++;

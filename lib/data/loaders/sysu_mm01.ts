@@ -11,6 +11,11 @@
  * "all-search", 1, 2 for "indoor-search". Ten trials per mode are drawn once
  * with the seed and saved as `splits_seed<N>.json` beside the data.
  *
+ * Attributes (optional) come from PAENet's release `sysu_attribute/camK_att.mat`:
+ * a variable `camK_att`, 8 × N, whose column pid − 1 labels identity pid as
+ * seen by camera K; an all-ones column (or pid > N) means the pair is not
+ * labelled, and its images are kept without attributes (counted in a note).
+ *
  * @module
  */
 import { join, relative } from "node:path";
@@ -19,6 +24,8 @@ import type { DatasetTrial, Modality, ReidDataset, ReidImage, SplitName } from "
 import {
   AnnotationError,
   findDataDir,
+  isDir,
+  isFile,
   layoutError,
   listDir,
   listImages,
@@ -27,13 +34,31 @@ import {
   parseName,
   seedOf,
 } from "./common.ts";
+import { readMat } from "./matv5.ts";
 import { announce } from "./summary.ts";
 
 /** Options of {@link loadSysuMM01}. */
 export interface SysuOptions extends LoaderOptions {
   /** Gallery trials drawn per search mode (default 10). */
   trials?: number;
+  /**
+   * Folder of PAENet's attribute release (`cam1_att.mat` … `cam6_att.mat`),
+   * `false` for none; default `sysu_attribute/` in the data folder or beside it.
+   */
+  attributes?: string | false;
 }
+
+/** The 8 attributes of PAENet's SYSU-MM01 annotation, in its row order (1 = female, long hair, glasses, long sleeves, dress, long lower garment, backpack, satchel). */
+export const SYSU_ATTRIBUTE_NAMES: readonly string[] = [
+  "gender",
+  "hair",
+  "glasses",
+  "sleeve",
+  "dress",
+  "lower_length",
+  "backpack",
+  "satchel",
+];
 
 /** Infrared cameras of SYSU-MM01. */
 export const SYSU_IR_CAMERAS: readonly number[] = [3, 6];
@@ -160,6 +185,7 @@ export function loadSysuMM01(root: string, options: SysuOptions = {}): ReidDatas
     attributeGroups: {},
     notes,
   };
+  attachSysuAttributes(dataset, root, dataDir, options.attributes);
   dataset.trials = sysuTrials(dataset, dataDir, seed, options.trials ?? 10, splitOf);
   return announce(dataset, options.verbose);
 }
@@ -214,4 +240,60 @@ function sysuTrials(
     query,
     gallery: t.gallery.map((p) => indexOf.get(p)!),
   }));
+}
+
+function attachSysuAttributes(
+  dataset: ReidDataset,
+  root: string,
+  dataDir: string,
+  option: string | false | undefined,
+): void {
+  if (option === false) return;
+  const folder = option ??
+    [
+      join(dataDir, "sysu_attribute"),
+      join(dataDir, "..", "sysu_attribute"),
+      join(root, "sysu_attribute"),
+    ]
+      .find(isDir);
+  if (!folder) {
+    dataset.notes!.push("no attribute annotation (sysu_attribute/camK_att.mat) found");
+    return;
+  }
+  const columns = new Map<number, { file: string; n: number; data: Float64Array }>();
+  for (const camid of new Set(dataset.images.map((im) => im.camid))) {
+    const file = join(folder, `cam${camid}_att.mat`);
+    if (!isFile(file)) throw new AnnotationError(`${file}: missing (camera ${camid} has images)`);
+    const value = readMat(Deno.readFileSync(file), file)[`cam${camid}_att`];
+    if (!value || value.kind !== "numeric" || value.dims.length !== 2 || value.dims[0] !== 8) {
+      throw new AnnotationError(`${file}: expected a variable cam${camid}_att of shape 8 × N`);
+    }
+    const bad = value.data.findIndex((v) => v !== 0 && v !== 1);
+    if (bad >= 0) {
+      throw new AnnotationError(
+        `${file}: label ${value.data[bad]} at row ${bad % 8 + 1}, column ${
+          Math.floor(bad / 8) + 1
+        }; expected 0/1`,
+      );
+    }
+    columns.set(camid, { file, n: value.dims[1], data: value.data });
+  }
+  let unlabelled = 0;
+  for (const image of dataset.images) {
+    const { n, data } = columns.get(image.camid)!;
+    const column = image.pid >= 1 && image.pid <= n
+      ? data.subarray((image.pid - 1) * 8, image.pid * 8)
+      : null;
+    if (!column || column.every((v) => v === 1)) {
+      unlabelled++;
+      continue;
+    }
+    image.attributes = Int8Array.from(column);
+  }
+  dataset.attributeNames = [...SYSU_ATTRIBUTE_NAMES];
+  dataset.attributeGroups = {};
+  dataset.notes!.push(
+    `attributes from ${folder}` +
+      (unlabelled ? `; ${unlabelled} image(s) of unlabelled (id, camera) pairs kept without` : ""),
+  );
 }
