@@ -39,7 +39,7 @@ export function marketScaleProblem(seed = 0): {
 }
 
 /** Times the market1501 evaluation of a Market-scale matrix; returns lines to print. */
-export function benchEval(options: { python?: boolean } = {}): Promise<string[]> {
+export async function benchEval(options: { python?: boolean } = {}): Promise<string[]> {
   const { dist, query, gallery } = marketScaleProblem();
   const protocol = market1501();
   const warm = { data: dist.data.subarray(0, 50 * NUM_GALLERY), rows: 50, cols: NUM_GALLERY };
@@ -58,8 +58,8 @@ export function benchEval(options: { python?: boolean } = {}): Promise<string[]>
     `eval:   rank-1 ${(100 * result.cmc[0]).toFixed(2)}%, mAP ${(100 * result.mAP).toFixed(2)}%, ` +
     `mINP ${(100 * result.mINP).toFixed(2)}%, ${result.numValidQueries} valid queries`,
   ];
-  if (!options.python) return Promise.resolve(lines);
-  return timePython(dist, query, gallery, best, lines);
+  if (!options.python) return lines;
+  return await timePython(dist, query, gallery, best, lines);
 }
 
 async function timePython(
