@@ -24,11 +24,14 @@ export const BN_MOMENTUM = 0.9;
 export const BN_EPSILON = 1e-5;
 
 /** A batch-normalisation layer over the last axis with PyTorch's defaults. */
-export function batchNorm(name: string, options: { center?: boolean; scale?: boolean } = {}) {
+export function batchNorm(
+  name: string,
+  options: { center?: boolean; scale?: boolean; epsilon?: number } = {},
+) {
   return tf.layers.batchNormalization({
     axis: -1,
     momentum: BN_MOMENTUM,
-    epsilon: BN_EPSILON,
+    epsilon: options.epsilon ?? BN_EPSILON,
     center: options.center ?? true,
     scale: options.scale ?? true,
     name,

@@ -52,9 +52,16 @@ export function applyPooling(
   return tf.layers.globalAveragePooling2d({ name: `${prefix}pool` }).apply(x) as tf.SymbolicTensor;
 }
 
-/** Builds the one-stream model of a staged backbone; layer names are prefixed `${name}_`. */
-export function buildStaged(backbone: StagedBackbone, name: string, rng: Rng): tf.LayersModel {
-  const prefix = `${name}_`;
+/**
+ * Builds the one-stream model of a staged backbone; layer names are prefixed with
+ * `prefix` (default `${name}_`).
+ */
+export function buildStaged(
+  backbone: StagedBackbone,
+  name: string,
+  rng: Rng,
+  prefix = `${name}_`,
+): tf.LayersModel {
   const input = tf.input({ shape: backbone.inputShape, name: `${prefix}input` });
   const features = applyStages(backbone, input, 0, backbone.stages.length, prefix, rng);
   const output = applyPooling(backbone, features, prefix);
