@@ -205,18 +205,74 @@ export function conv2dInputGradient(
       options.dimRoundingMode,
       false,
     );
-    const spreadGrad = spread(dy, g.strideHeight, g.strideWidth);
-    const [, spreadHeight, spreadWidth] = spreadGrad.shape;
+    if (g.strideHeight > 1 || g.strideWidth > 1) return stridedInputGradient(dy, filter, g);
     const reachHeight = (g.filterHeight - 1) * g.dilationHeight;
     const reachWidth = (g.filterWidth - 1) * g.dilationWidth;
     const top = reachHeight - g.padTop;
     const left = reachWidth - g.padLeft;
-    const bottom = g.inHeight + reachHeight - top - spreadHeight;
-    const right = g.inWidth + reachWidth - left - spreadWidth;
-    const framed = padOrCrop(spreadGrad, top, bottom, left, right);
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(framed, flipped, 1, "valid", "NHWC", [g.dilationHeight, g.dilationWidth]);
+    const bottom = g.inHeight + reachHeight - top - g.outHeight;
+    const right = g.inWidth + reachWidth - left - g.outWidth;
+    const framed = padOrCrop(dy, top, bottom, left, right);
+    return tf.conv2d(framed, flipFilter(filter), 1, "valid", "NHWC", [
+      g.dilationHeight,
+      g.dilationWidth,
+    ]);
   });
+}
+
+/** W [KH, KW, C, O] flipped in space with its channel axes swapped: [KH, KW, O, C]. */
+function flipFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  return tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+}
+
+/**
+ * The input gradient of a strided convolution by phases. Padded input row
+ * t = i + padTop receives gradient from the taps k ≡ t (mod s) only, so each
+ * phase (t mod s_h, t mod s_w) is a stride-1 correlation of dy with the
+ * sub-filter W[r::s] flipped; the phases are then interleaved. That costs the
+ * forward convolution's arithmetic, where spreading dy onto the stride grid
+ * first would multiply s_h·s_w times as many zeros. (Dilation is 1 here:
+ * tfjs allows strides or dilations above 1, not both.)
+ */
+function stridedInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const [sh, sw] = [g.strideHeight, g.strideWidth];
+  const [kh, kw, inC] = filter.shape;
+  const rowsNeeded = Math.ceil((g.padTop + g.inHeight) / sh);
+  const colsNeeded = Math.ceil((g.padLeft + g.inWidth) / sw);
+  const phaseRows: tf.Tensor[] = [];
+  for (let rh = 0; rh < sh; rh++) {
+    const phaseCols: tf.Tensor[] = [];
+    for (let rw = 0; rw < sw; rw++) {
+      const tapsH = Math.max(0, Math.ceil((kh - rh) / sh));
+      const tapsW = Math.max(0, Math.ceil((kw - rw) / sw));
+      if (tapsH === 0 || tapsW === 0) {
+        phaseCols.push(tf.zeros([g.batch, rowsNeeded, colsNeeded, inC]));
+        continue;
+      }
+      const sub = tf.stridedSlice(filter, [rh, rw, 0, 0], filter.shape, [sh, sw, 1, 1]);
+      const framed = padOrCrop(
+        dy,
+        tapsH - 1,
+        rowsNeeded - g.outHeight,
+        tapsW - 1,
+        colsNeeded - g.outWidth,
+      );
+      phaseCols.push(tf.conv2d(framed, flipFilter(sub as tf.Tensor4D), 1, "valid"));
+    }
+    phaseRows.push(tf.stack(phaseCols, 3)); // [N, rows, cols, sw, C]
+  }
+  const interleaved = tf.reshape(tf.stack(phaseRows, 2), [
+    g.batch,
+    rowsNeeded * sh,
+    colsNeeded * sw,
+    inC,
+  ]);
+  return tf.slice(interleaved as tf.Tensor4D, [0, g.padTop, g.padLeft, 0], [
+    g.batch,
+    g.inHeight,
+    g.inWidth,
+    inC,
+  ]);
 }
 
 /** Pads (positive amounts) or crops (negative amounts) the two spatial axes. */
