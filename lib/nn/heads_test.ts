@@ -15,6 +15,7 @@ import {
   tjaidlModules,
 } from "./gan.ts";
 import { mlp } from "./mlp.ts";
+import { gemPool } from "./ops.ts";
 import { attributeBce, crossEntropy } from "./losses/mod.ts";
 
 await initBackend({ announce: false });
@@ -175,4 +176,18 @@ Deno.test("training: an MLP classifier's loss falls, with a flat tensor count", 
   tf.dispose([xs, attTargets]);
   net.dispose();
   att.dispose();
+});
+
+Deno.test("gemPool: generalised mean over the spatial axes, p = 1 is average pooling", () => {
+  // One image, 2×2 map, 2 channels.
+  const map = [[[1, 4], [2, 0]], [[3, 1], [5, 2]]];
+  const ch0 = [1, 2, 3, 5], ch1 = [4, 0, 1, 2];
+  const gem = (xs: number[], p: number) =>
+    Math.pow(xs.reduce((s, v) => s + Math.max(v, 1e-6) ** p, 0) / xs.length, 1 / p);
+  const [g3, g1] = tf.tidy(() => {
+    const x = tf.tensor4d([map]);
+    return [gemPool(x, 3).arraySync()[0], gemPool(x, 1).arraySync()[0]];
+  });
+  assert.ok(Math.abs(g3[0] - gem(ch0, 3)) < 1e-5 && Math.abs(g3[1] - gem(ch1, 3)) < 1e-5);
+  assert.ok(Math.abs(g1[0] - 11 / 4) < 1e-5 && Math.abs(g1[1] - 7 / 4) < 1e-5);
 });

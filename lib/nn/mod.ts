@@ -1,0 +1,35 @@
+/**
+ * Neural-network parts shared by the five papers (DESIGN decisions 3 and 9):
+ *
+ * - backbones: {@link smallResNet} (the CPU-scale default at 64×32),
+ *   {@link resNet50} (torchvision layout, last stride 1 or 2) and {@link mobileNetV1}
+ *   (width multiplier) at paper scale, and {@link twoStream} RGB/IR variants of any
+ *   staged backbone;
+ * - heads: {@link embeddingHead}, {@link bnNeck}, {@link classifier},
+ *   {@link attributeClassifier};
+ * - fully connected players: {@link mlp} and the papers' module sets
+ *   ({@link salModules}, {@link aaiprModules}, {@link cmganModules},
+ *   {@link tjaidlModules}), {@link sampleNoise};
+ * - losses (see `losses/mod.ts`);
+ * - model files: {@link fileSystemIO}, {@link loadWeightsStrict}, {@link fromPretrained};
+ * - ops: {@link stopGradient}, {@link gemPool}.
+ *
+ * Every builder takes an explicit seed (or an `Rng`): the same seed gives the same
+ * initial weights. Models with BatchNorm must be applied with `{ training: true }`
+ * while training.
+ *
+ * @module
+ */
+export * from "./init.ts";
+export * from "./ops.ts";
+export * from "./mlp.ts";
+export * from "./heads.ts";
+export * from "./gan.ts";
+export * from "./io.ts";
+export * from "./losses/mod.ts";
+export { BN_EPSILON, BN_MOMENTUM, noShiftBatchNorm } from "./backbones/blocks.ts";
+export * from "./backbones/staged.ts";
+export * from "./backbones/small_resnet.ts";
+export * from "./backbones/resnet50.ts";
+export * from "./backbones/mobilenet.ts";
+export * from "./backbones/two_stream.ts";
