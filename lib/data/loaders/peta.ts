@@ -84,7 +84,6 @@ function readLabels(path: string): Map<string, string[]> {
     }
     out.set(tokens[0], tokens.slice(1));
   });
-  if (out.size === 0) throw new AnnotationError(`${path}: no labels`);
   return out;
 }
 
@@ -165,6 +164,9 @@ export function loadPETA(root: string, options: PETAOptions = {}): ReidDataset {
             unlabelled.slice(0, 5).join(", ")
           } (keys tried: file name, name without extension, prefix before "_")`,
       );
+    }
+    if (labels.size === 0 && files.length === 0) {
+      notes.push(`${source.name}: empty (no labels, no images)`);
     }
     const unused = labels.size - pidOfKey.size;
     if (unused) notes.push(`${source.name}: ${unused} Label.txt key(s) without images`);

@@ -43,11 +43,10 @@ export const PRID_CAM_A_ONLY_OFFSET = 100000;
 export function loadPRID2011(root: string, options: PRIDOptions = {}): ReidDataset {
   const seed = seedOf(options);
   const shared = options.sharedIds ?? 200;
-  const dataDir = findDataDir(
-    root,
-    ["", "single_shot", "prid_2011/single_shot", "prid2011/prid_2011/single_shot"],
-    ["cam_a", "cam_b"],
-  );
+  const dataDir = findDataDir(root, ["", "prid_2011", "prid2011/prid_2011", "prid2011"], [
+    "single_shot/cam_a",
+    "single_shot/cam_b",
+  ]);
   if (!dataDir) {
     throw layoutError(
       "prid2011",
@@ -64,7 +63,7 @@ export function loadPRID2011(root: string, options: PRIDOptions = {}): ReidDatas
   const notes: string[] = [];
   const persons: number[][] = [];
   for (const [folder, camid] of [["cam_a", 1], ["cam_b", 2]] as const) {
-    const dir = join(dataDir, folder);
+    const dir = join(dataDir, "single_shot", folder);
     const { images: files, others } = listImages(dir);
     if (others.length) notes.push(`${folder}/: ignored ${others.length} non-image file(s)`);
     const seen: number[] = [];
@@ -91,7 +90,7 @@ export function loadPRID2011(root: string, options: PRIDOptions = {}): ReidDatas
       throw layoutError(
         "prid2011",
         root,
-        `${join(dataDir, c === 0 ? "cam_a" : "cam_b")} lacks shared person(s) ` +
+        `${join(dataDir, "single_shot", c === 0 ? "cam_a" : "cam_b")} lacks shared person(s) ` +
           `${missing.slice(0, 10).join(", ")} (persons 1–${shared} must be in both cameras; ` +
           `set the sharedIds option for a smaller copy)`,
         `  single_shot/cam_a/person_0001.png … and single_shot/cam_b/person_0001.png …`,
