@@ -113,9 +113,10 @@ async function dirBytes(path: string): Promise<number> {
 }
 
 function summary(plan: DatasetPlan): string {
-  const ids = new Set(plan.truth.images.map((im) => `${im.modality}:${im.pid}`)).size;
-  const cams = new Set(plan.truth.images.map((im) => im.camid)).size;
-  return `${plan.truth.images.length} images, ${ids} (modality, id) pairs, ${cams} cameras`;
+  const ids = new Set(plan.jobs.map((j) => j.identity.key)).size;
+  const cams = new Set(plan.truth.images.map((im) => `${im.modality}${im.camid}`)).size;
+  const ir = plan.truth.images.filter((im) => im.modality === "ir").length;
+  return `${plan.truth.images.length} images (${ir} IR), ${ids} people, ${cams} cameras`;
 }
 
 /** Options of {@link generate}. */
@@ -127,6 +128,8 @@ export interface GenerateOptions {
   workers: number;
   /** Folder for contact sheets, or null for none. */
   sheets: string | null;
+  /** Config overrides per preset (tests and calibration); defaults are {@link DEFAULT_CONFIGS}. */
+  configs?: Partial<PresetConfigs>;
   log?: (line: string) => void;
 }
 
@@ -134,10 +137,11 @@ export interface GenerateOptions {
 export async function generate(opts: GenerateOptions): Promise<Record<string, number>> {
   const log = opts.log ?? console.log;
   const times: Record<string, number> = {};
-  const pool = new RenderPool(Math.max(1, opts.workers));
+  // Workers start only when something must be rendered (a fully cached run starts none).
+  let pool: RenderPool | null = null;
   try {
     for (const preset of opts.presets) {
-      const config = DEFAULT_CONFIGS[preset];
+      const config = opts.configs?.[preset] ?? DEFAULT_CONFIGS[preset];
       const hash = configHash(preset, config, opts.seed);
       const presetRoot = join(opts.root, preset);
       const t0 = performance.now();
@@ -152,6 +156,7 @@ export async function generate(opts: GenerateOptions): Promise<Record<string, nu
           if (!(e instanceof Deno.errors.NotFound)) throw e;
         });
         await Deno.mkdir(releaseRoot, { recursive: true });
+        pool ??= new RenderPool(Math.max(1, opts.workers));
         await pool.render(preset, config, opts.seed, releaseRoot);
         await writeAnnotations(plan, presetRoot);
         await Deno.writeTextFile(
@@ -183,7 +188,7 @@ export async function generate(opts: GenerateOptions): Promise<Record<string, nu
       }
     }
   } finally {
-    pool.close();
+    pool?.close();
   }
   return times;
 }

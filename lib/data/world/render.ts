@@ -35,6 +35,9 @@ export interface RenderRequest {
   shot?: Shot;
 }
 
+/** Blur below this sigma moves an 8-bit value by at most one level (neighbour weight < 0.4 %): skipped. */
+const MIN_BLUR = 0.3;
+
 /** Draws the shot of a request (exposed so paired captures can share one). */
 export function shotFor(req: Omit<RenderRequest, "shot">): Shot {
   return sampleShot(req.rng.fork("shot"), req.camera, req.style, (128 * req.width) / req.height);
@@ -82,7 +85,7 @@ function finishRgb(
     img[i + 2] = luts[2][raw[i + 2]];
   }
   if (style.resolutionLoss > 1) img = resolutionLoss(img, width, height, 3, style.resolutionLoss);
-  if (cam.blur > 0) img = gaussianBlur(img, width, height, 3, cam.blur);
+  if (cam.blur >= MIN_BLUR) img = gaussianBlur(img, width, height, 3, cam.blur);
   if (shot.boxBlur) img = boxBlur3(img, width, height, 3);
   const sigma = Math.hypot(cam.noise, shot.noise);
   const out = new Uint8Array(img.length);
@@ -108,7 +111,7 @@ function finishIr(
   let mono: Float32Array = new Float32Array(width * height);
   for (let i = 0; i < mono.length; i++) mono[i] = lut[raw[i * 3]];
   if (style.resolutionLoss > 1) mono = resolutionLoss(mono, width, height, 1, style.resolutionLoss);
-  if (cam.blur > 0) mono = gaussianBlur(mono, width, height, 1, cam.blur);
+  if (cam.blur >= MIN_BLUR) mono = gaussianBlur(mono, width, height, 1, cam.blur);
   if (shot.boxBlur) mono = boxBlur3(mono, width, height, 1);
   const sigma = Math.hypot(cam.noise, shot.noise);
   const out = new Uint8Array(width * height * 3);

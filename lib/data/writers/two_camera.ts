@@ -14,7 +14,8 @@
  * the rendered shot. PRID2011: persons 1..S are seen by both cameras; cam_a
  * has A − S further persons and cam_b B − S further persons (the gallery
  * distractors of the single-shot protocol); numbers past S do not denote the
- * same person across cameras.
+ * same person across cameras, so the ground truth gives cam_a-only persons
+ * pid 100000 + n (file number in `meta.person`).
  *
  * @module
  */
@@ -86,6 +87,9 @@ export function planViper(cfg: TwoCamConfig, seed: number): DatasetPlan {
   };
 }
 
+/** pid offset of cam_a-only PRID persons in the ground truth (they are not cam_b's person n). */
+export const PRID_CAM_A_ONLY_OFFSET = 100000;
+
 /** Plans a PRID2011 single-shot dataset. */
 export function planPrid2011(cfg: TwoCamConfig, seed: number): DatasetPlan {
   const rng = new Rng(seed).fork("prid2011");
@@ -121,12 +125,13 @@ export function planPrid2011(cfg: TwoCamConfig, seed: number): DatasetPlan {
     add(id, 0, n, n);
     add(id, 1, n, n);
   }
-  // Persons past the shared range are different people in each camera: give them distinct pids.
+  // Persons past the shared range are different people in each camera: cam_b's keep their
+  // number as pid, cam_a's are moved out of its way (the convention of lib/data/loaders/prid2011.ts).
   for (let k = 1; k <= cfg.onlyA; k++) {
-    add(person(`a:${k}`), 0, cfg.sharedIds + k, cfg.sharedIds + k);
+    add(person(`a:${k}`), 0, cfg.sharedIds + k, PRID_CAM_A_ONLY_OFFSET + cfg.sharedIds + k);
   }
   for (let k = 1; k <= cfg.onlyB; k++) {
-    add(person(`b:${k}`), 1, cfg.sharedIds + k, cfg.sharedIds + cfg.onlyA + k);
+    add(person(`b:${k}`), 1, cfg.sharedIds + k, cfg.sharedIds + k);
   }
   return {
     preset: "prid2011",
