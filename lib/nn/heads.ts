@@ -16,6 +16,7 @@ function toRng(seed: number | Rng): Rng {
 
 /** Options of {@link embeddingHead}. */
 export interface EmbeddingHeadOptions {
+  /** Size of the input feature vector. */
   inputDim: number;
   /** Embedding size (e.g. 128 for AAIPR's concept, 512 for SAL's f_v). */
   dim: number;
@@ -26,7 +27,9 @@ export interface EmbeddingHeadOptions {
   activation?: "linear" | "tanh" | "bnRelu";
   /** Default {@link DenseInit} "pytorch"; SAL's code uses N(0, 0.01). */
   init?: DenseInit;
+  /** Seed of the initial weights (same seed → identical weights). */
   seed: number | Rng;
+  /** Model name and layer-name prefix. */
   name?: string;
 }
 
@@ -63,6 +66,7 @@ export function embeddingHead(options: EmbeddingHeadOptions): tf.LayersModel {
 
 /** Options of {@link bnNeck}. */
 export interface BnNeckOptions {
+  /** Size of the feature vector. */
   dim: number;
   /**
    * Initial BN scale γ: "ones" (BoT) or `{ normalStd }` for N(1, std²) (PAENet: 0.01).
@@ -71,6 +75,7 @@ export interface BnNeckOptions {
   gammaInit?: "ones" | { normalStd: number };
   /** Needed for a random γ. */
   seed?: number | Rng;
+  /** Model name and layer-name prefix. Default "bnneck". */
   name?: string;
 }
 
@@ -99,13 +104,17 @@ export function bnNeck(options: BnNeckOptions): tf.LayersModel {
 
 /** Options of {@link classifier}. */
 export interface ClassifierOptions {
+  /** Size of the input feature vector. */
   inputDim: number;
+  /** Number of classes (logits). */
   numClasses: number;
   /** Default true; BoT/PAENet's identity classifier has none. */
   useBias?: boolean;
   /** Default "pytorch"; BoT/PAENet use `{ normalStd: 0.001 }`. */
   init?: DenseInit;
+  /** Seed of the initial weights (same seed → identical weights). */
   seed: number | Rng;
+  /** Model name and layer-name prefix. */
   name?: string;
 }
 

@@ -12,8 +12,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** Default file names inside a model directory. */
+/** File name of the model description inside a model directory. */
 export const MODEL_JSON = "model.json";
+/** File name of the weights inside a model directory. */
 export const WEIGHTS_BIN = "weights.bin";
 
 function join(dir: string, file: string): string {

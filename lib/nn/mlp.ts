@@ -24,11 +24,17 @@ export type DenseInit = "pytorch" | "glorot" | "he" | { normalStd: number };
 
 /** Options of {@link dense}. */
 export interface DenseOptions {
+  /** Output size. */
   units: number;
+  /** Input size (the fan-in of the PyTorch-style init). */
   inputDim: number;
+  /** Default true. */
   useBias?: boolean;
+  /** Default "pytorch". */
   init?: DenseInit;
+  /** Layer name. */
   name: string;
+  /** Stream the layer's initialiser seeds are drawn from. */
   rng: Rng;
 }
 
@@ -117,6 +123,7 @@ export interface MlpOptions {
   init?: DenseInit;
   /** Bias on the output layer (default true). */
   outputBias?: boolean;
+  /** Seed of the initial weights (same seed → identical weights). */
   seed: number | Rng;
 }
 

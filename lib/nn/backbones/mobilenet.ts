@@ -35,6 +35,7 @@ export interface MobileNetV1Options {
   alpha?: number;
   /** "avg" (default): global average pooling to 1024·α; "none": the last map. */
   pooling?: "avg" | "none";
+  /** Seed of the initial weights (same seed → identical weights). */
   seed: number | Rng;
   /** Model name. Default "mobilenet_v1". */
   name?: string;

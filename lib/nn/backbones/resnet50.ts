@@ -22,6 +22,7 @@ export interface ResNet50Options {
   blocks?: [number, number, number, number];
   /** "avg" (default): global average pooling to 2048; "none": the layer4 map. */
   pooling?: "avg" | "none";
+  /** Seed of the initial weights (same seed → identical weights). */
   seed: number | Rng;
   /** Model name. Default "resnet50". */
   name?: string;
@@ -34,7 +35,9 @@ export interface ResNet50Options {
  * `layer1`…`layer4` of bottlenecks with 64/128/256/512 planes (outputs 256, 512,
  * 1024, 2048 channels) and strides 1, 2, 2, lastStride.
  */
-export function resNet50Stages(options: Omit<ResNet50Options, "seed" | "name" | "layerPrefix">) {
+export function resNet50Stages(
+  options: Omit<ResNet50Options, "seed" | "name" | "layerPrefix">,
+): StagedBackbone {
   const blocks = options.blocks ?? [3, 4, 6, 3];
   const strides = [1, 2, 2, options.lastStride ?? 2];
   const stages: StagedBackbone["stages"] = [{

@@ -15,15 +15,18 @@ export class BatchConcat extends tf.layers.Layer {
   /** Registered class name (for model.json round trips). */
   static className = "BatchConcat";
 
+  /** [null, …]: the batch size is the sum of the inputs'. */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shapes = inputShape as tf.Shape[];
     return [null, ...shapes[0].slice(1)];
   }
 
+  /** Concatenates the input batches in order. */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.concat(inputs as tf.Tensor[], 0);
   }
 
+  /** The registered class name. */
   override getClassName(): string {
     return BatchConcat.className;
   }
@@ -39,6 +42,7 @@ export interface TwoStreamOptions {
    * the number of stages = nothing shared (two separate backbones).
    */
   sharedFrom: number;
+  /** Seed of the initial weights (same seed → identical weights). */
   seed: number | Rng;
   /** Model name and layer-name prefix. Default "two_stream". */
   name?: string;

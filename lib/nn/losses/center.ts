@@ -17,8 +17,10 @@ import type { LabelArray } from "./triplet.ts";
 export class CenterLoss {
   /** The centres, initialised N(0, 1) from the seed as torchreid does. */
   readonly centers: tf.Variable<tf.Rank.R2>;
+  /** Number of classes (rows of `centers`). */
   readonly numClasses: number;
 
+  /** Creates `numClasses` centres of size `dim`, drawn from `seed`. */
   constructor(options: { numClasses: number; dim: number; seed: number | Rng; name?: string }) {
     const { numClasses, dim } = options;
     const rng = options.seed instanceof Rng ? options.seed : new Rng(options.seed);
