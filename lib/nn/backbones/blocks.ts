@@ -10,7 +10,9 @@
  *   (TF's 'same' would pad 0 before and 1 after for stride 2, shifting the grid);
  * - convolutions followed by BN have no bias;
  * - BN uses PyTorch's defaults: momentum 0.1 in PyTorch's sense (0.9 in the
- *   Keras sense used by tfjs) and epsilon 1e-5.
+ *   Keras sense used by tfjs) and epsilon 1e-5. One difference remains: tfjs
+ *   updates the running variance with the biased batch variance, PyTorch with
+ *   the unbiased one (a factor n/(n−1), negligible at re-id batch sizes).
  *
  * @module
  */

@@ -409,3 +409,42 @@ Deno.test("stopGradient: identity forward, zero gradient", () => {
   assert.deepEqual(Array.from(g.dataSync()), [1, 2, 3]);
   tf.dispose([x, g]);
 });
+
+/** Autodiff gradient of `f` at `x0` against central finite differences. */
+function checkGradient(f: (x: tf.Tensor1D) => tf.Scalar, x0: number[], h = 1e-2, tol = 2e-3) {
+  const g = tf.grad((x: tf.Tensor) => f(x as tf.Tensor1D))(tf.tensor1d(x0));
+  const analytic = Array.from(g.dataSync());
+  g.dispose();
+  assert.ok(analytic.some((v) => Math.abs(v) > 1e-3), "gradient should not vanish here");
+  x0.forEach((_, k) => {
+    const plus = x0.slice(), minus = x0.slice();
+    plus[k] += h;
+    minus[k] -= h;
+    const numeric = (value(() => f(tf.tensor1d(plus))) - value(() => f(tf.tensor1d(minus)))) /
+      (2 * h);
+    close(analytic[k], numeric, tol, `d/dx[${k}]`);
+  });
+}
+
+Deno.test("crossModalTriplet and heteroCenterTriplet: gradients agree with finite differences", () => {
+  const rgb = [0, 0, 2, 0.3, 0.2, 2.1];
+  const ir = t2([[0.4, 1], [2, 1.2], [1, 1.5]]);
+  const ids = [0, 1, 2];
+  for (const mining of ["all", "hardest"] as const) {
+    checkGradient(
+      (x) =>
+        crossModalTriplet(x.reshape([3, 2]) as tf.Tensor2D, ids, ir, ids, { margin: 1.4, mining }),
+      rgb,
+    );
+  }
+  const irRows = t2([[1, 1], [1, 3], [5, 5], [3, 5]]);
+  checkGradient(
+    (x) =>
+      heteroCenterTriplet(x.reshape([4, 2]) as tf.Tensor2D, [0, 0, 1, 1], irRows, [0, 0, 1, 1], {
+        margin: 3,
+      }),
+    [0, 0, 2, 0.5, 3, 3.5, 4, 4],
+  );
+  ir.dispose();
+  irRows.dispose();
+});
