@@ -16,6 +16,27 @@
  *
  * All metrics are fractions in [0, 1].
  *
+ * Where the references disagree, and what we follow:
+ * - Tie order: all of them use NumPy's default unstable argsort; we use the
+ *   stable order (ties by gallery index), so tied distances give defined
+ *   numbers. Without ties the orders coincide.
+ * - Identity de-duplication: torchreid and `eval_regdb` count CMC on the raw
+ *   ranked list; `eval_sysu` (and the official SYSU-MM01 MATLAB code) on the
+ *   list with repeated identities removed. Each protocol states its
+ *   {@link CmcMode}; mAP / mINP are never de-duplicated (as in all of them).
+ * - Camera rules: torchreid drops same pid *and* same camera; `eval_sysu`
+ *   drops gallery camera 2 for camera-3 queries whatever the pid (the MATLAB
+ *   code's "same location" rule, cameras 2 and 3 being one indoor room);
+ *   `eval_regdb` drops nothing. Market-1501 junk (pid -1) is dropped by
+ *   torchreid's loader and by our protocol.
+ * - mINP: AGW's definition (above); torchreid has none.
+ * - Arithmetic: torchreid's Cython path sums AP and CMC in float32, its Python
+ *   path in float64; we use float64 (they differ by < 1e-6 at test scale).
+ * - Short galleries: torchreid caps max_rank at the gallery size (and its
+ *   Cython path then reads stale CMC entries); `eval_sysu` fails when fewer
+ *   distinct identities than max_rank are left. We always return maxRank
+ *   entries, each the fraction of valid queries ranked at or above it.
+ *
  * @module
  */
 import { Rng } from "../runtime/random.ts";
@@ -118,9 +139,11 @@ function checkFinite(dist: DistanceMatrix, protocol: Protocol) {
   }
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (v !== v) {
+    // v - v is NaN exactly for NaN and ±Infinity (the ranking engine reserves +Infinity).
+    if (v - v !== 0) {
       throw new Error(
-        `evaluate(${protocol.name}): distance[${Math.floor(i / cols)}][${i % cols}] is NaN`,
+        `evaluate(${protocol.name}): distance[${Math.floor(i / cols)}][${i % cols}] is ${v}; ` +
+          "distances must be finite",
       );
     }
   }
@@ -302,7 +325,7 @@ function evaluateSysu(
  * draws each trial's gallery from it and returns the mean with the trials
  * attached. Other protocols score the given sets as they are.
  *
- * Throws when the shapes disagree, a distance is NaN, or no query has a
+ * Throws when the shapes disagree, a distance is not finite, or no query has a
  * valid match (the message states the protocol's rule).
  */
 export function evaluate(

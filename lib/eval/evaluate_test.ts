@@ -71,7 +71,11 @@ Deno.test("market1501: no valid query fails with the camera rule explained", () 
   );
   assert.throws(
     () => evaluate(matrix([[NaN, 1]]), [item(1, 1)], [item(1, 2), item(2, 2)], market1501()),
-    /is NaN/,
+    /is NaN; distances must be finite/,
+  );
+  assert.throws(
+    () => evaluate(matrix([[Infinity, 1]]), [item(1, 1)], [item(1, 2), item(2, 2)], market1501()),
+    /is Infinity/,
   );
 });
 

@@ -11,9 +11,12 @@
  * Only the positions of a query's true matches matter for AP / INP, and CMC
  * needs the first one. So per query the matches (few) are sorted, and one pass
  * over the gallery counts, for every other kept item, how many matches it
- * precedes (a binary search among the sorted matches). Items ranked after the
- * last match are rejected by one comparison. Memory is O(gallery) per query in
- * reused buffers; nothing of size queries × gallery is allocated.
+ * precedes (its slot among the sorted matches, found from a bucket table over
+ * the matches' distance range). Items ranked after the last match — most of
+ * the gallery for a trained model — are rejected by one comparison, and so are
+ * excluded items and the matches themselves, set to +Infinity in a copy of the
+ * row. Memory is O(gallery) per query in reused buffers; nothing of size
+ * queries × gallery is allocated.
  *
  * @module
  */
@@ -94,8 +97,8 @@ export function rankMetrics(p: RankProblem): RankOutcome {
   const nQ = p.queryRows.length;
   const nG = p.gKey.length;
   const { dist, cols, gKey, gPid, gCam, qKey, qPid, qCam, maxRank } = p;
-  if (p.galleryCols && p.galleryCols.length !== nG) {
-    throw new Error("rankMetrics: galleryCols and gKey differ in length");
+  if (p.galleryCols ? p.galleryCols.length !== nG : cols !== nG) {
+    throw new Error("rankMetrics: the gallery columns and gKey differ in length");
   }
   const byKey = invert(gKey);
   let byPid: Map<number, Int32Array> | null = null;
@@ -105,28 +108,35 @@ export function rankMetrics(p: RankProblem): RankOutcome {
   if (dynamicRules.some((r) => r.samePid && !r.sameMatch)) byPid = invert(gPid);
   if (dynamicRules.some((r) => r.sameCamera && !r.sameMatch && !r.samePid)) byCam = invert(gCam);
 
-  // Static exclusions depend on the query only through its camera: one mask per camera.
-  const staticMasks = new Map<number, Uint8Array | null>();
-  const staticMaskFor = (cam: number): Uint8Array | null => {
-    if (staticMasks.has(cam)) return staticMasks.get(cam)!;
-    let mask: Uint8Array | null = null;
-    for (const rule of staticRules) {
-      if (rule.queryCameras && !rule.queryCameras.includes(cam)) continue;
-      mask ??= new Uint8Array(nG);
-      for (let t = 0; t < nG; t++) if (staticHolds(rule, t, gPid, gCam)) mask[t] = 1;
+  // Static exclusions depend on the query only through its camera: one list per camera.
+  const staticLists = new Map<number, Int32Array>();
+  const staticListFor = (cam: number): Int32Array => {
+    let list = staticLists.get(cam);
+    if (list) return list;
+    const picked: number[] = [];
+    const rules = staticRules.filter((r) => !r.queryCameras || r.queryCameras.includes(cam));
+    if (rules.length > 0) {
+      for (let t = 0; t < nG; t++) {
+        if (rules.some((rule) => staticHolds(rule, t, gPid, gCam))) picked.push(t);
+      }
     }
-    staticMasks.set(cam, mask);
-    return mask;
+    list = Int32Array.from(picked);
+    staticLists.set(cam, list);
+    return list;
   };
 
   let maxMatches = 0;
   for (const list of byKey.values()) maxMatches = Math.max(maxMatches, list.length);
   const excl = new Uint8Array(nG);
-  let exclDirty = false;
-  const rowBuf = p.galleryCols ? new Float32Array(nG) : null;
+  const exList = new Int32Array(nG + maxMatches * dynamicRules.length);
+  // The query's row with excluded items and true matches set to +Infinity, so that the
+  // counting pass needs one load and one comparison to reject them.
+  const buf = new Float32Array(nG);
   const matchT = new Int32Array(maxMatches);
   const matchD = new Float64Array(maxMatches);
   const cnt = new Int32Array(maxMatches + 1);
+  const nBuckets = 256;
+  const lut = new Int32Array(nBuckets);
   const seen = p.cmc === "distinct-identity" ? new Int32Array(p.numKeys).fill(-1) : null;
   const rankHist = new Float64Array(maxRank + 2);
   let sumAP = 0;
@@ -144,28 +154,21 @@ export function rankMetrics(p: RankProblem): RankOutcome {
 
   for (let qi = 0; qi < nQ; qi++) {
     const r = p.queryRows[qi];
-    let row: Float32Array;
-    if (rowBuf) {
-      const gc = p.galleryCols!;
-      const base = r * cols;
-      for (let t = 0; t < nG; t++) rowBuf[t] = dist[base + gc[t]];
-      row = rowBuf;
+    const base = r * cols;
+    if (p.galleryCols) {
+      const gc = p.galleryCols;
+      for (let t = 0; t < nG; t++) buf[t] = dist[base + gc[t]];
     } else {
-      row = dist.subarray(r * cols, r * cols + cols);
+      buf.set(dist.subarray(base, base + cols));
     }
     const qk = qKey[qi];
     const qp = qPid[qi];
     const qc = qCam[qi];
 
-    // Exclusion mask for this query.
-    const base = staticMaskFor(qc);
-    if (base) {
-      excl.set(base);
-      exclDirty = true;
-    } else if (exclDirty) {
-      excl.fill(0);
-      exclDirty = false;
-    }
+    // Excluded gallery positions for this query (may repeat; harmless).
+    const fixed = staticListFor(qc);
+    exList.set(fixed);
+    let exN = fixed.length;
     for (const rule of dynamicRules) {
       if (rule.queryCameras && !rule.queryCameras.includes(qc)) continue;
       const candidates = rule.sameMatch
@@ -179,10 +182,10 @@ export function rankMetrics(p: RankProblem): RankOutcome {
         if (rule.sameCamera && gCam[t] !== qc) continue;
         if (rule.sameMatch && gKey[t] !== qk) continue;
         if (!staticHolds(rule, t, gPid, gCam)) continue;
-        excl[t] = 1;
-        exclDirty = true;
+        exList[exN++] = t;
       }
     }
+    for (let i = 0; i < exN; i++) excl[exList[i]] = 1;
 
     // Kept true matches, sorted by (distance, position).
     const all = qk >= 0 ? byKey.get(qk) ?? EMPTY : EMPTY;
@@ -191,27 +194,41 @@ export function rankMetrics(p: RankProblem): RankOutcome {
       const t = all[i];
       if (!excl[t]) matchT[R++] = t;
     }
+    for (let i = 0; i < exN; i++) excl[exList[i]] = 0;
     if (R === 0) continue;
-    sortByDistance(matchT, R, row);
-    for (let i = 0; i < R; i++) matchD[i] = row[matchT[i]];
+    sortByDistance(matchT, R, buf);
+    for (let i = 0; i < R; i++) matchD[i] = buf[matchT[i]];
+    for (let i = 0; i < exN; i++) buf[exList[i]] = Infinity;
+    for (let i = 0; i < all.length; i++) buf[all[i]] = Infinity;
     const dLast = matchD[R - 1];
     const tLast = matchT[R - 1];
 
-    // cnt[i] = kept non-matches ranked between match i-1 and match i.
+    // cnt[i] = kept non-matches ranked between match i-1 and match i. The search is on
+    // distance alone; a tie with match distances (rare) is resolved by position after it.
+    // A bucket table over [d₀, d_last] gives each item a starting match index close to its
+    // slot, so the search is a step or two instead of a binary search.
     cnt.fill(0, 0, R);
+    const d0 = matchD[0];
+    const span = dLast - d0;
+    const scale = span > 0 ? nBuckets / span : 0;
+    for (let b = 0, i = 0; b < nBuckets; b++) {
+      const start = d0 + b / scale;
+      while (i < R - 1 && matchD[i] < start) i++;
+      lut[b] = i > 0 ? i - 1 : 0;
+    }
     for (let t = 0; t < nG; t++) {
-      const d = row[t];
+      const d = buf[t];
       if (d > dLast) continue;
-      if (excl[t] || gKey[t] === qk) continue;
       if (d === dLast && t > tLast) continue;
       let lo = 0;
-      let hi = R - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        const md = matchD[mid];
-        if (md > d || (md === d && matchT[mid] > t)) hi = mid;
-        else lo = mid + 1;
+      if (d > d0) {
+        const b = ((d - d0) * scale) | 0;
+        lo = lut[b < nBuckets ? b : nBuckets - 1];
+        while (matchD[lo] < d) lo++;
+        // Rounding at a bucket edge can start one slot late: step back to the lower bound.
+        while (lo > 0 && matchD[lo - 1] >= d) lo--;
       }
+      while (matchD[lo] === d && matchT[lo] < t) lo++;
       cnt[lo]++;
     }
     let before = 0;
@@ -235,10 +252,10 @@ export function rankMetrics(p: RankProblem): RankOutcome {
       const t0 = matchT[0];
       let distinct = 0;
       for (let t = 0; t < nG; t++) {
-        const d = row[t];
-        if (d > d0 || (d === d0 && t > t0) || excl[t]) continue;
+        const d = buf[t];
+        if (d > d0 || (d === d0 && t > t0)) continue;
         const k = gKey[t];
-        if (k === qk || seen[k] === qi) continue;
+        if (seen[k] === qi) continue;
         seen[k] = qi;
         distinct++;
       }
