@@ -6,6 +6,7 @@ import { Rng } from "../../runtime/random.ts";
 import { countParams } from "../init.ts";
 import { crossEntropy } from "../losses/mod.ts";
 import { classifier } from "../heads.ts";
+import { convBn } from "./blocks.ts";
 import { MOBILENET_V1_BLOCKS, mobileNetV1 } from "./mobilenet.ts";
 import { resNet50, torchKeyToWeightName } from "./resnet50.ts";
 import { smallResNet, smallResNetStages } from "./small_resnet.ts";
@@ -152,4 +153,40 @@ Deno.test("training: a tiny small-ResNet's loss falls, with a flat tensor count"
   xs.dispose();
   net.dispose();
   head.dispose();
+});
+
+Deno.test("convBn: a strided 3×3 conv pads like PyTorch's padding=1 (not TF's 'same')", () => {
+  const input = tf.input({ shape: [4, 4, 1] });
+  const out = convBn(input, {
+    filters: 1,
+    kernel: 3,
+    stride: 2,
+    relu: false,
+    conv: "c",
+    bn: "b",
+    rng: new Rng(1),
+  });
+  const model = tf.model({ inputs: input, outputs: out });
+  model.getLayer("c").setWeights([tf.ones([3, 3, 1, 1])]);
+  const x = Array.from({ length: 16 }, (_, i) => i + 1); // row-major 4×4
+  const got = tf.tidy(() =>
+    Array.from((model.predict(tf.tensor4d(x, [1, 4, 4, 1])) as tf.Tensor).dataSync())
+  );
+  // PyTorch: output (i, j) sums input rows 2i−1..2i+1 and columns 2j−1..2j+1 inside the image;
+  // BN at initial statistics divides by √(1 + 1e-5).
+  const at = (r: number, c: number) => (r < 0 || c < 0 || r > 3 || c > 3 ? 0 : x[r * 4 + c]);
+  const expected: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    for (let j = 0; j < 2; j++) {
+      let s = 0;
+      for (let dr = -1; dr <= 1; dr++) {
+        for (let dc = -1; dc <= 1; dc++) s += at(2 * i + dr, 2 * j + dc);
+      }
+      expected.push(s / Math.sqrt(1 + 1e-5));
+    }
+  }
+  got.forEach((v, k) =>
+    assert.ok(Math.abs(v - expected[k]) < 1e-3, `output ${k}: ${v} vs ${expected[k]}`)
+  );
+  model.dispose();
 });
