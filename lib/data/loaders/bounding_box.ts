@@ -11,6 +11,7 @@ import {
   AnnotationError,
   findDataDir,
   layoutError,
+  listDir,
   listImages,
   type LoaderOptions,
   parseName,
@@ -103,6 +104,12 @@ export function loadBoundingBoxRelease(
       release.extras.forEach((key, i) => (meta[key] = Number(m[3 + i])));
       images.push({ path: join(dir, file), pid, camid, modality: "rgb", split, meta });
     }
+  }
+  const unread = listDir(dataDir).filter((e) => e.isDirectory && !required.includes(e.name));
+  if (unread.length) {
+    notes.push(
+      `not part of the protocol, not loaded: ${unread.map((e) => `${e.name}/`).join(", ")}`,
+    );
   }
   const dataset: ReidDataset = {
     name: release.name,

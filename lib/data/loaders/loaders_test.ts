@@ -40,6 +40,7 @@ Deno.test("market1501: nested release folder, ids/cameras/extras parsed by patte
     const release = join(dir, "market1501", "Market-1501-v15.09.15");
     await writeTree(release, MARKET_FILES);
     await writeText(release, "bounding_box_train/Thumbs.db", "x");
+    await writeTree(release, ["gt_bbox/0001_c1s1_001051_00.jpg"]);
     const ds = loadDataset("market1501", dir, quiet);
     assert.equal(ds.root, release);
     assert.equal(ds.images.length, MARKET_FILES.length);
@@ -52,6 +53,7 @@ Deno.test("market1501: nested release folder, ids/cameras/extras parsed by patte
     const text = summarize(ds);
     assert.match(text, /gallery\s+2\s+5\s+1,3,5,6/);
     assert.match(text, /Thumbs\.db/);
+    assert.match(text, /not loaded: gt_bbox\//);
     assert.equal(ds.attributeNames.length, 0);
   });
 });
