@@ -61,8 +61,11 @@ const TINY: { [K in DatasetName]: PresetConfigs[K] } = {
   prid2011: { ...DEFAULT_CONFIGS.prid2011, ...SMALL, sharedIds: 3, onlyA: 2, onlyB: 3 },
 };
 
-/** Identity numbering that is a convention of each side (see the PRID/PETA loaders' docs). */
-const PID_BY_BIJECTION: ReadonlySet<DatasetName> = new Set(["peta", "prid2011"]);
+/**
+ * PETA numbers persons per source folder, so its pids are compared as a
+ * partition (same person ↔ same pid); every other layout must match exactly.
+ */
+const PID_BY_BIJECTION: ReadonlySet<DatasetName> = new Set(["peta"]);
 
 function byPath(ds: ReidDataset) {
   return new Map(ds.images.map((im, i) => [relative(ds.root, im.path), { im, i }]));
@@ -98,7 +101,7 @@ for (const name of DATASET_NAMES) {
         assert.deepEqual([im.camid, im.modality, im.split], [t.camid, t.modality, t.split], path);
         if (PID_BY_BIJECTION.has(name)) {
           // PETA's person numbers restart in every source folder: a person is (source, number).
-          const key = name === "peta" ? `${t.meta!.source}/${t.pid}` : String(t.pid);
+          const key = `${t.meta!.source}/${t.pid}`;
           if (!pidMap.has(key)) pidMap.set(key, im.pid);
           assert.equal(im.pid, pidMap.get(key), `${path}: same identity partition`);
         } else assert.equal(im.pid, t.pid, path);
