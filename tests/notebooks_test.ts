@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   executeNotebook,
+  exportHtml,
   joinText,
   listNotebooks,
   type NotebookDocument,
@@ -82,18 +83,44 @@ Deno.test("executeNotebook runs a clean notebook in quick mode and keeps its dis
       `console.log("kernel", isNotebook(), "quick", isQuick());`,
       `const progress = new DisplayHandle("progress");\n` +
       `for (let i = 1; i <= 3; i++) await progress.show({ "text/plain": "step " + i });`,
+      `import { lossCurves } from "${lib("lib/viz/plots.ts")}";\n` +
+      `lossCurves({ generator: { steps: [0, 1, 2], values: [3, 2, 1.5] } }, { title: "losses" })`,
       `6 * 7`,
     ]);
-    const run = await executeNotebook(path, { outDir: join(dir, "out"), quick: true });
-    assert.equal(run.codeCells, 3);
+    // The kernel runs in the repo so deno.json's imports (sharp) resolve, as they do
+    // for notebooks under notebooks/.
+    const run = await executeNotebook(path, {
+      outDir: join(dir, "out"),
+      quick: true,
+      cwd: PROJECT_ROOT,
+    });
+    assert.equal(run.codeCells, 4);
     const nb = await readNotebook(run.outputPath);
-    assert.equal(nb.cells.length, 4, "the harness's guard cells are not left in the copy");
+    assert.equal(nb.cells.length, 5, "the harness's guard cells are not left in the copy");
     const text = JSON.stringify(nb.cells[1].outputs);
     assert.match(text, /kernel true quick true/);
     const shown = nb.cells[2].outputs ?? [];
     assert.equal(shown.length, 1, "updates replace the output instead of adding outputs");
     assert.equal(joinText(shown[0].data?.["text/plain"] as string[]), "step 3");
-    assert.match(JSON.stringify(nb.cells[3].outputs), /42/);
+    const figure = nb.cells[3].outputs?.[0];
+    assert.equal(figure?.output_type, "execute_result");
+    assert.deepEqual(Object.keys(figure?.data ?? {}).sort(), [
+      "application/vnd.plotly.v1+json",
+      "image/svg+xml",
+      "text/plain",
+    ]);
+    assert.match(JSON.stringify(nb.cells[4].outputs), /42/);
+
+    // nbconvert's HTML (no network) shows the figure through its SVG fallback.
+    const html = await Deno.readTextFile(await exportHtml(run.outputPath, join(dir, "html")));
+    const embedded = html.match(/<img src="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)"/);
+    assert.ok(embedded, "the figure is embedded as an SVG image");
+    const svg = new TextDecoder().decode(
+      Uint8Array.from(atob(embedded[1]), (c) => c.charCodeAt(0)),
+    );
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(svg, /data-name="generator"/, "with its series intact");
+    assert.ok(!html.includes("cdn.plot.ly"), "no network needed");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
