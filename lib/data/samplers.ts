@@ -15,7 +15,7 @@
  * @module
  */
 import type { Rng } from "../runtime/random.ts";
-import type { ReidDataset } from "./types.ts";
+import { isIdentity, type ReidDataset } from "./types.ts";
 
 /** P groups × K members per batch. */
 export interface PKOptions {
@@ -80,8 +80,8 @@ export function groupBatches(
 
 /**
  * One epoch of P identities × K images from `indices` (default: the "train"
- * split). Junk (pid 0) and distractor (pid −1) images are not identities and
- * are left out.
+ * split). Junk (pid −1) and gallery distractors (pid 0) are not identities
+ * and are left out; see {@link isIdentity}.
  */
 export function identityBatches(
   dataset: ReidDataset,
@@ -89,7 +89,7 @@ export function identityBatches(
   rng: Rng,
   indices: readonly number[] = splitIndices(dataset, "train"),
 ): number[][] {
-  const usable = indices.filter((i) => dataset.images[i].pid > 0);
+  const usable = indices.filter((i) => isIdentity(dataset.images[i]));
   return groupBatches(groupBy(usable, (i) => dataset.images[i].pid), options, rng);
 }
 
@@ -127,11 +127,11 @@ export function crossModalBatches(
   checkPK(options);
   const { p, k } = options;
   const rgb = groupBy(
-    indices.filter((i) => dataset.images[i].modality === "rgb" && dataset.images[i].pid > 0),
+    indices.filter((i) => dataset.images[i].modality === "rgb" && isIdentity(dataset.images[i])),
     (i) => dataset.images[i].pid,
   ) as Map<number, number[]>;
   const ir = groupBy(
-    indices.filter((i) => dataset.images[i].modality === "ir" && dataset.images[i].pid > 0),
+    indices.filter((i) => dataset.images[i].modality === "ir" && isIdentity(dataset.images[i])),
     (i) => dataset.images[i].pid,
   ) as Map<number, number[]>;
   const ids = [...rgb.keys()].filter((pid) => ir.has(pid)).sort((a, b) => a - b);

@@ -29,7 +29,7 @@ function fakeDataset(
       });
     }
   });
-  images.push({ path: "junk.jpg", pid: 0, camid: 1, modality: "rgb", split: "train" });
+  images.push({ path: "junk.jpg", pid: -1, camid: 1, modality: "rgb", split: "train" });
   images.push({ path: "test.jpg", pid: 99, camid: 1, modality: "rgb", split: "query" });
   return { name: "fake", root: "/", images, attributeNames: [], attributeGroups: {} };
 }
@@ -47,7 +47,7 @@ Deno.test("identityBatches: P distinct ids × K each, small ids padded, junk exc
       assert.ok(group.every((p) => p === group[0]), "K consecutive images of one id");
     }
     assert.equal(new Set(pids).size, 3, "P distinct ids");
-    assert.ok(batch.every((i) => ds.images[i].split === "train" && ds.images[i].pid > 0));
+    assert.ok(batch.every((i) => ds.images[i].split === "train" && ds.images[i].pid !== -1));
     for (const i of batch) used.set(i, (used.get(i) ?? 0) + 1);
   }
   const total = batches.length;
@@ -58,6 +58,16 @@ Deno.test("identityBatches: P distinct ids × K each, small ids padded, junk exc
   assert.deepEqual(identityBatches(ds, { p: 3, k: 4 }, new Rng(1)), batches);
   assert.notDeepEqual(identityBatches(ds, { p: 3, k: 4 }, new Rng(2)), batches);
   assert.throws(() => identityBatches(ds, { p: 20, k: 2 }, new Rng(1)), /at least p=20 groups/);
+});
+
+Deno.test("identityBatches: pid 0 is a person outside a gallery (VIPeR numbers from 000)", () => {
+  const ds = fakeDataset([2, 2]);
+  for (const im of ds.images) if (im.pid === 1) im.pid = 0;
+  ds.images.push({ path: "distractor.jpg", pid: 0, camid: 1, modality: "rgb", split: "gallery" });
+  const all = ds.images.flatMap((im, i) => (im.split === "query" ? [] : [i]));
+  const pids = identityBatches(ds, { p: 2, k: 2 }, new Rng(1), all).flat().map((i) => ds.images[i]);
+  assert.ok(pids.some((im) => im.pid === 0 && im.split === "train"));
+  assert.ok(pids.every((im) => im.path !== "distractor.jpg" && im.path !== "junk.jpg"));
 });
 
 Deno.test("crossModalBatches: P ids, K RGB + K IR of the same ids, balanced over the epoch", () => {

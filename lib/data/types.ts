@@ -78,3 +78,21 @@ export interface DatasetTrial {
   query: number[];
   gallery: number[];
 }
+
+/** A Market-style junk box (pid -1): kept by loaders, ignored by evaluation, never a training identity. */
+export function isJunk(image: ReidImage): boolean {
+  return image.pid === -1;
+}
+
+/**
+ * A Market-style distractor (pid 0 in a gallery: a false detection ranked as a
+ * negative). Elsewhere 0 is an ordinary id (VIPeR numbers persons from 000).
+ */
+export function isDistractor(image: ReidImage): boolean {
+  return image.pid === 0 && image.split === "gallery";
+}
+
+/** True when the image shows a labelled person (neither junk nor a distractor). */
+export function isIdentity(image: ReidImage): boolean {
+  return !isJunk(image) && !isDistractor(image);
+}

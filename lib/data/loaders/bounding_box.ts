@@ -6,7 +6,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { ReidDataset, ReidImage, SplitName } from "../types.ts";
+import { isIdentity, type ReidDataset, type ReidImage, type SplitName } from "../types.ts";
 import {
   AnnotationError,
   findDataDir,
@@ -150,7 +150,7 @@ function attachAttributes(
   const used = { train: new Set<number>(), test: new Set<number>() };
   let unlabelled = 0;
   for (const image of dataset.images) {
-    if (image.pid <= 0) {
+    if (!isIdentity(image)) {
       unlabelled++;
       continue;
     }

@@ -388,6 +388,7 @@ Deno.test("viper: ids from names, same ids in both cameras, seeded halves both d
     assert.ok(t.query.every((i) => ds.images[i].camid === 1));
     assert.deepEqual(ds.trials![1].query, t.gallery);
     assert.equal(ds.images[0].meta!.angle, 45);
+    assert.match(summarize(ds), /all\s+6\s+12\s+1,2\s+12\s+0\s+0\s+0/, "id 000 is a person");
     const trainIds = new Set(t.train.map((i) => ds.images[i].pid));
     assert.ok(t.query.every((i) => !trainIds.has(ds.images[i].pid)));
     await Deno.remove(join(dir, "VIPeR", "cam_b", "005_90.bmp"));

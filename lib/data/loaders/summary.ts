@@ -4,20 +4,20 @@
  *
  * @module
  */
-import type { ReidDataset, SplitName } from "../types.ts";
+import { isDistractor, isJunk, type ReidDataset, type SplitName } from "../types.ts";
 
 /** Counts of one split. */
 export interface SplitSummary {
   split: SplitName;
   images: number;
-  /** Distinct identities, distractor (0) and junk (-1) ids excluded. */
+  /** Distinct identities, distractors (pid 0 in a gallery) and junk (pid -1) excluded. */
   ids: number;
   cameras: number[];
   rgb: number;
   ir: number;
   /** Images with pid -1 (Market-style junk boxes, ignored by evaluation) kept in the split. */
   junk: number;
-  /** Images with pid 0 (Market-style distractors: false detections) kept in the split. */
+  /** Images with pid 0 in a gallery (Market-style distractors: false detections) kept. */
   distractors: number;
   /** Images carrying an attribute vector. */
   withAttributes: number;
@@ -46,8 +46,8 @@ export function splitSummaries(dataset: ReidDataset): SplitSummary[] {
       bySplit.set(image.split, s);
     }
     s.images++;
-    if (image.pid === -1) s.junk++;
-    else if (image.pid === 0) s.distractors++;
+    if (isJunk(image)) s.junk++;
+    else if (isDistractor(image)) s.distractors++;
     else s.idSet.add(image.pid);
     s.camSet.add(image.camid);
     if (image.modality === "ir") s.ir++;
