@@ -38,6 +38,19 @@ function byIdentity(jobs: ImageJob[]): ImageJob[][] {
   return [...groups.values()];
 }
 
+/** Up to `k` jobs taken round-robin over cameras, so a row shows the camera variation. */
+function spread(jobs: ImageJob[], k: number): ImageJob[] {
+  const byCam = new Map<number, ImageJob[]>();
+  for (const j of jobs) byCam.set(j.camera.id, [...(byCam.get(j.camera.id) ?? []), j]);
+  const queues = [...byCam.values()];
+  const out: ImageJob[] = [];
+  for (let i = 0; out.length < Math.min(k, jobs.length); i++) {
+    const q = queues[i % queues.length];
+    if (q.length) out.push(q.shift()!);
+  }
+  return out;
+}
+
 /** The other domain of a transfer preset (same people, the other dataset's style and cameras). */
 function otherDomain(
   preset: string,
@@ -85,14 +98,14 @@ export async function writeContactSheet(
     ) {
       rgb.push(
         await Promise.all(
-          g.filter((j) => j.camera.modality === "rgb").slice(0, 3).map((j) =>
+          spread(g.filter((j) => j.camera.modality === "rgb"), 3).map((j) =>
             readImageFile(join(releaseRoot, j.path))
           ),
         ),
       );
       ir.push(
         await Promise.all(
-          g.filter((j) => j.camera.modality === "ir").slice(0, 3).map((j) =>
+          spread(g.filter((j) => j.camera.modality === "ir"), 3).map((j) =>
             readImageFile(join(releaseRoot, j.path))
           ),
         ),
@@ -100,32 +113,37 @@ export async function writeContactSheet(
     }
     blocks.push(rgb, ir);
   } else {
-    // Fill each row with whole identities (sets with 2 images per person show 3 people per row).
+    // Fill each row with whole identities (sets with 2 images per person show 3 people per row);
+    // transfer sets show one person per row, preferring people with a full row of images.
+    const pool = other
+      ? [...groups.filter((g) => g.length >= cells), ...groups.filter((g) => g.length < cells)]
+      : groups;
+    const rowJobs: ImageJob[][] = [];
     let gi = 0;
-    for (let r = 0; r < rows && gi < groups.length; r++) {
+    for (let r = 0; r < rows && gi < pool.length; r++) {
       const row: ImageJob[] = [];
-      while (gi < groups.length && row.length + Math.min(cells, groups[gi].length) <= cells) {
-        row.push(...groups[gi].slice(0, cells));
+      while (gi < pool.length && row.length + Math.min(cells, pool[gi].length) <= cells) {
+        row.push(...spread(pool[gi], cells));
         gi++;
-        if (groups[gi - 1].length >= cells) break;
+        if (other || pool[gi - 1].length >= cells) break;
       }
+      rowJobs.push(row);
       own.push(await Promise.all(row.map((j) => readImageFile(join(releaseRoot, j.path)))));
     }
     blocks.push(own);
     if (other) {
       const twin: RgbImage[][] = [];
-      for (const g of groups.slice(0, own.length)) {
+      for (const row of rowJobs) {
         const imgs: RgbImage[] = [];
-        for (let k = 0; k < Math.min(cells, g.length); k++) {
-          const j = g[k];
-          const rng = jobRng(j).fork("other-domain");
+        for (const [k, j] of row.entries()) {
           imgs.push(
             await renderImage({
-              ...j,
+              identity: j.identity,
+              width: j.width,
+              height: j.height,
               style: other.style,
               camera: other.cameras[k % other.cameras.length],
-              rng,
-              shot: undefined,
+              rng: jobRng(j).fork("other-domain"),
             }),
           );
         }

@@ -421,7 +421,8 @@ export const DEFAULT_CONFIGS: PresetConfigs = {
     onlyA: 0,
     onlyB: 0,
   },
-  // TJ-AIDL target: PRID single-shot (385 / 749, 200 shared) → 160 / 300, 100 shared.
+  // TJ-AIDL target: PRID single-shot (385 / 749, persons 1–200 shared) → 220 / 350, keeping the
+  // release's 200 shared persons so loaders that expect persons 1–200 in both cameras read it as is.
   prid2011: {
     style: TWO_CAM_STYLE,
     priors: DEFAULT_PRIORS,
@@ -430,8 +431,8 @@ export const DEFAULT_CONFIGS: PresetConfigs = {
     width: 64,
     cameras: { ...RGB_CAMS, count: 2, illumination: [0.6, 1.3], gain: [0.75, 1.25] },
     views: [[0.2, 0.2, 0.6], [0.2, 0.2, 0.6]],
-    sharedIds: 100,
-    onlyA: 60,
-    onlyB: 200,
+    sharedIds: 200,
+    onlyA: 20,
+    onlyB: 150,
   },
 };
