@@ -172,6 +172,7 @@ export async function writeContactSheet(
   }
   await sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } })
     .composite(composites)
-    .png()
+    // A 256-colour palette keeps the committed sheets small; they are for looking, not for training.
+    .png({ palette: true, quality: 90, effort: 4 })
     .toFile(out);
 }
