@@ -304,3 +304,28 @@ Deno.test("batch-norm gradients on wasm (tile-free) equal cpu's through moments"
   }
   tf.dispose([x, gamma, beta, dy]);
 });
+
+Deno.test("Sum and Mean on wasm match cpu, per-channel (replaced) and otherwise (wasm's own)", async () => {
+  const rng = new Rng(12);
+  const x = randomTensor(rng, [3, 4, 5, 6]);
+  const cases: [number | number[], boolean][] = [
+    [[0, 1, 2], false],
+    [[2, 0, 1], true],
+    [[-4, -3, -2], false],
+    [[1, 2], false],
+    [3, true],
+    [[0, 1, 2, 3], false],
+  ];
+  for (const [axis, keepDims] of cases) {
+    for (const op of [tf.sum, tf.mean]) {
+      const expected = await valuesOn("cpu", () => op(x, axis, keepDims));
+      const actual = await valuesOn("wasm", () => op(x, axis, keepDims));
+      const shapeCpu = await valuesOn("cpu", () => tf.tensor1d(op(x, axis, keepDims).shape));
+      const shapeWasm = await valuesOn("wasm", () => tf.tensor1d(op(x, axis, keepDims).shape));
+      assert.deepEqual(shapeWasm, shapeCpu, `${op.name} shape for axis ${axis}`);
+      const err = relativeError(actual, expected);
+      assert.ok(err < TOLERANCE, `${op.name}(axis ${axis}, keepDims ${keepDims}): error ${err}`);
+    }
+  }
+  x.dispose();
+});
