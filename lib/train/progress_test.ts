@@ -50,7 +50,10 @@ Deno.test("line and notebook sinks; following a history", async () => {
   stop();
   h.record(2, { g: 9 });
   assert.equal(lines.length, 2);
-  assert.match(lines[1], /\[#{12}-{12}\] 2\/4 50% · g 2\.000 · d 3\.00e-5 · 2\.00 s\/it ETA 0:04\n/);
+  assert.match(
+    lines[1],
+    /\[#{12}-{12}\] 2\/4 50% · g 2\.000 · d 3\.00e-5 · 2\.00 s\/it ETA 0:04\n/,
+  );
 
   const shown: MimeBundle[] = [];
   const n = new Progress({
