@@ -8,6 +8,7 @@
  */
 import { type AttributePriors, DEFAULT_PRIORS } from "./attributes.ts";
 import { type AppearanceConfig, DEFAULT_APPEARANCE } from "./identity.ts";
+import type { AttributePoolConfig } from "./attribute_pool.ts";
 import {
   type CameraModel,
   type CameraRanges,
@@ -56,6 +57,8 @@ export interface ReidSetConfig extends BaseConfig {
   junkImages: number;
   /** Duke: identities that appear only in the gallery (one image each), with attributes. */
   galleryOnlyIds: number;
+  /** Share attribute vectors between persons (AAIPR §10.1 SID pool); null draws each person's own. */
+  attributePool: AttributePoolConfig | null;
 }
 
 /** PETA-like attribute set: categories (distinct attribute vectors) filled by persons. */
@@ -332,6 +335,8 @@ export const DEFAULT_CONFIGS: PresetConfigs = {
     distractorImages: 100,
     junkImages: 30,
     galleryOnlyIds: 0,
+    // AAIPR's Market-like pool (160 train vectors for 240 persons; test pool half seen in training).
+    attributePool: { trainVectors: 160, testVectors: 100, testOverlap: 0.5, zipf: 1.1 },
   },
   // TJ-AIDL §10.2 domain B (harsher); eight cameras as in DukeMTMC.
   dukemtmc_reid: {
@@ -349,6 +354,8 @@ export const DEFAULT_CONFIGS: PresetConfigs = {
     distractorImages: 0,
     junkImages: 0,
     galleryOnlyIds: 100,
+    // AAIPR's Duke-like pool (≈ 2.4 persons per vector in training, as Duke's 702 ids / 300 SIDs).
+    attributePool: { trainVectors: 100, testVectors: 120, testOverlap: 0.5, zipf: 1.1 },
   },
   // SAL §10.1 (~200 categories, ~7 images each) and AAIPR's PETA-like (240 + 40 SIDs).
   peta: {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Rng } from "../../runtime/random.ts";
 import { DEFAULT_PRIORS, sampleAttributes, type WorldAttributes } from "./attributes.ts";
+import { pooledAttributes } from "./attribute_pool.ts";
 import { PALETTE } from "./colors.ts";
 import { decodeBmp, encodeBmp } from "./encode.ts";
 import { type Identity, sampleIdentity } from "./identity.ts";
@@ -204,4 +205,33 @@ Deno.test("encode: BMP round-trips, including widths whose rows need padding", (
   assert.equal(bytes.length, 54 + 16 * 3);
   assert.deepEqual(decodeBmp(bytes), img);
   assert.throws(() => decodeBmp(new Uint8Array(10), "x.bmp"), /x\.bmp is not a BMP/);
+});
+
+Deno.test("attribute pool: persons share vectors as configured, overlap as configured", () => {
+  const cfg = { trainVectors: 30, testVectors: 20, testOverlap: 0.5, zipf: 1.1 };
+  const { train, test } = pooledAttributes(
+    new Rng(4),
+    cfg,
+    DEFAULT_PRIORS,
+    MARKET1501_SCHEMA,
+    60,
+    45,
+  );
+  const key = (a: WorldAttributes) => MARKET1501_SCHEMA.encode(a).join("");
+  const trainKeys = new Set(train.map(key));
+  const testKeys = new Set(test.map(key));
+  assert.equal(train.length, 60);
+  assert.equal(trainKeys.size, 30, "every pooled vector is worn, and only those");
+  assert.equal(testKeys.size, 20);
+  assert.equal(
+    [...testKeys].filter((k) => trainKeys.has(k)).length,
+    10,
+    "half the test vectors are seen in training",
+  );
+  // Fields the schema does not see still vary between persons of one vector.
+  const sameVector = train.filter((a) => key(a) === key(train[0]));
+  const hidden = new Set(
+    train.map((a) => `${a.glasses}${a.hairColor}${a.upperPattern}${a.shoeColor}`),
+  );
+  assert.ok(sameVector.length >= 1 && hidden.size > 5);
 });

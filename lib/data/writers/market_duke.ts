@@ -29,7 +29,8 @@
  */
 import { Rng } from "../../runtime/random.ts";
 import type { ReidImage, SplitName } from "../types.ts";
-import { type Identity, sampleIdentity } from "../world/identity.ts";
+import { type Identity, identityWithAttributes, sampleIdentity } from "../world/identity.ts";
+import { pooledAttributes } from "../world/attribute_pool.ts";
 import { drawRgbCameras } from "../world/scene.ts";
 import type { ReidSetConfig } from "../world/presets.ts";
 import { type AttributeSchema, DUKEMTMC_SCHEMA, MARKET1501_SCHEMA } from "../world/schemas.ts";
@@ -101,16 +102,32 @@ function planReidSet(kind: Kind, cfg: ReidSetConfig, seed: number): DatasetPlan 
   // Ids are numbered with gaps and interleaved between splits, as in the releases.
   const idRange = kind === "market1501" ? nIds : nIds * 3;
   const pids = rng.fork("pids").sample(Array.from({ length: idRange }, (_, i) => i + 1), nIds);
-  const persons: Person[] = pids.map((pid, i) => ({
-    pid,
-    identity: sampleIdentity(
-      rng.fork(`identity:${pid}`),
-      `${kind}:${pid}`,
+  const nTest = cfg.testIds + cfg.galleryOnlyIds;
+  // With a pool, persons share attribute vectors as in the releases; without, each draws its own.
+  const pooled = cfg.attributePool
+    ? pooledAttributes(
+      rng.fork("attribute-pool"),
+      cfg.attributePool,
       cfg.priors,
-      cfg.appearance,
-    ),
-    split: i < cfg.trainIds ? "train" : i < cfg.trainIds + cfg.testIds ? "test" : "gallery_only",
-  }));
+      schema,
+      cfg.trainIds,
+      nTest,
+    )
+    : null;
+  const persons: Person[] = pids.map((pid, i) => {
+    const r = rng.fork(`identity:${pid}`);
+    const key = `${kind}:${pid}`;
+    const attrs = pooled
+      ? (i < cfg.trainIds ? pooled.train[i] : pooled.test[i - cfg.trainIds])
+      : null;
+    return {
+      pid,
+      identity: attrs
+        ? identityWithAttributes(r, key, attrs, cfg.appearance)
+        : sampleIdentity(r, key, cfg.priors, cfg.appearance),
+      split: i < cfg.trainIds ? "train" : i < cfg.trainIds + cfg.testIds ? "test" : "gallery_only",
+    };
+  });
   persons.sort((a, b) => a.pid - b.pid);
 
   const jobs: ImageJob[] = [];
