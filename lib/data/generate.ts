@@ -139,6 +139,7 @@ export async function generate(opts: GenerateOptions): Promise<Record<string, nu
   const times: Record<string, number> = {};
   // Workers start only when something must be rendered (a fully cached run starts none).
   let pool: RenderPool | null = null;
+  const sheetsInFlight: Promise<void>[] = [];
   try {
     for (const preset of opts.presets) {
       const config = opts.configs?.[preset] ?? DEFAULT_CONFIGS[preset];
@@ -184,10 +185,14 @@ export async function generate(opts: GenerateOptions): Promise<Record<string, nu
       }
       if (sheet && (times[preset] > 0 || !(await Deno.stat(sheet).catch(() => null)))) {
         await Deno.mkdir(opts.sheets!, { recursive: true });
-        await writeContactSheet(plan, releaseRoot, sheet, opts.seed);
+        // The main thread is idle while the workers render the next preset: draw the sheet meanwhile.
+        sheetsInFlight.push(writeContactSheet(plan, releaseRoot, sheet, opts.seed));
       }
     }
+    await Promise.all(sheetsInFlight);
   } finally {
+    // A failed preset must not leave sheet promises unobserved.
+    await Promise.allSettled(sheetsInFlight);
     pool?.close();
   }
   return times;
