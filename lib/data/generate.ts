@@ -32,6 +32,31 @@ export const GENERATOR_VERSION = "1";
 
 /** Name of the completion marker in a preset folder. */
 export const MARKER_FILE = "_synthetic_complete.json";
+/** Written before the first image, so an interrupted folder is known to be ours. */
+export const STARTED_FILE = "_synthetic_started.json";
+
+/**
+ * Removes a preset folder before regenerating it — only when the generator
+ * made it (its start or completion marker is there) or it is empty, so that a
+ * user's real dataset placed at `data/<preset>` is never deleted.
+ */
+async function removeOwnFolder(presetRoot: string): Promise<void> {
+  const entries: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(presetRoot)) entries.push(entry.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  if (entries.length > 0 && !entries.includes(MARKER_FILE) && !entries.includes(STARTED_FILE)) {
+    throw new Error(
+      `${presetRoot} holds files the generator did not write (${entries.slice(0, 3).join(", ")}` +
+        `${entries.length > 3 ? ", …" : ""}); refusing to delete it. Real datasets belong under ` +
+        `data/real/<name>/ (see lib/data/README.md); move or delete this folder yourself.`,
+    );
+  }
+  await Deno.remove(presetRoot, { recursive: true });
+}
 
 /** Hash identifying a generated dataset: generator version, preset, config and seed. */
 export function configHash(preset: PresetName, config: unknown, seed: number): string {
@@ -153,10 +178,9 @@ export async function generate(opts: GenerateOptions): Promise<Record<string, nu
         times[preset] = 0;
         log(`${preset}: up to date (${summary(plan)}) in ${presetRoot}`);
       } else {
-        await Deno.remove(presetRoot, { recursive: true }).catch((e) => {
-          if (!(e instanceof Deno.errors.NotFound)) throw e;
-        });
+        await removeOwnFolder(presetRoot);
         await Deno.mkdir(releaseRoot, { recursive: true });
+        await Deno.writeTextFile(join(presetRoot, STARTED_FILE), JSON.stringify({ hash }));
         pool ??= new RenderPool(Math.max(1, opts.workers));
         await pool.render(preset, config, opts.seed, releaseRoot);
         await writeAnnotations(plan, presetRoot);

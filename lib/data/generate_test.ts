@@ -61,6 +61,20 @@ Deno.test("generate: renders on worker shards, writes a marker, reuses finished 
     const reseeded = await generate({ ...opts, presets: ["viper"], seed: 4, workers: 1 });
     assert.ok(reseeded.viper > 0);
     assert.ok(!(await isComplete(join(root, "viper"), configHash("viper", tiny.viper, 3))));
+
+    // A folder the generator did not make (a user's real copy) is never deleted.
+    await Deno.mkdir(join(root, "real_viper", "VIPeR", "cam_a"), { recursive: true });
+    await Deno.writeTextFile(join(root, "real_viper", "VIPeR", "cam_a", "001_45.bmp"), "real");
+    await Deno.rename(join(root, "viper"), join(root, "ours"));
+    await Deno.rename(join(root, "real_viper"), join(root, "viper"));
+    await assert.rejects(
+      generate({ ...opts, presets: ["viper"], workers: 1 }),
+      /did not write \(VIPeR\); refusing to delete it/,
+    );
+    assert.equal(
+      await Deno.readTextFile(join(root, "viper", "VIPeR", "cam_a", "001_45.bmp")),
+      "real",
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }
