@@ -1,0 +1,540 @@
+/**
+ * The re-id training engine the papers share (torchreid's "engine" role): a dataset split
+ * decoded once into a pixel cache, a backbone with an optional BN neck and an identity
+ * classifier, identity cross-entropy (label smoothing) and batch-hard triplet losses over
+ * P×K batches, seeded augmentation, Adam with an epoch schedule; then features in eval
+ * mode (optionally averaged with the mirrored image) and the protocol's CMC / mAP / mINP.
+ *
+ * Every step runs inside the tape of `tf.variableGrads` (a tidy scope), the live tensor
+ * count is checked at the end of every epoch (a growth after the first epoch throws), and
+ * the run reports its peak memory and timings. Randomness comes only from the `Rng`s
+ * passed in: the same seed on the same backend gives the same losses.
+ *
+ * @see notebooks/00_introduction.ipynb §4 (training the default backbone)
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { isAbsolute, join } from "node:path";
+import { augmentBatch, type AugmentConfig } from "../data/augment.ts";
+import { cachedPixels } from "../data/cache.ts";
+import {
+  imageBytes,
+  IMAGENET_NORMALIZATION,
+  type ImageSize,
+  type Normalization,
+  pixelsToTensor,
+} from "../data/images.ts";
+import { identityBatches } from "../data/samplers.ts";
+import { isIdentity, type ReidDataset, type SplitName } from "../data/types.ts";
+import type { DenseMatrix, DistanceMatrix, DistanceMetric } from "../eval/distance.ts";
+import { pairwiseDistance } from "../eval/distance.ts";
+import { type EvalResult, evaluate } from "../eval/evaluate.ts";
+import type { EvalItem, Protocol } from "../eval/protocols.ts";
+import { bnNeck, classifier } from "../nn/heads.ts";
+import { smallResNet } from "../nn/backbones/small_resnet.ts";
+import { resNet50 } from "../nn/backbones/resnet50.ts";
+import { crossEntropy } from "../nn/losses/classification.ts";
+import { batchHardTriplet } from "../nn/losses/triplet.ts";
+import type { Rng } from "../runtime/random.ts";
+import { LossHistory } from "../train/history.ts";
+import { forward } from "../train/modes.ts";
+import { Player, trainableVariables } from "../train/players.ts";
+import { Progress, type ProgressSink } from "../train/progress.ts";
+import { applySchedule, scheduleFrom, type ScheduleSpec } from "../train/schedule.ts";
+import { DisplayHandle, isNotebook } from "../viz/display.ts";
+import { lossCurves } from "../viz/plots.ts";
+import { formatPeaks, MemoryMonitor, type MemoryPeaks, TensorCountGuard } from "./memory.ts";
+
+// ---------------------------------------------------------------- data
+
+/** Some images of a dataset, decoded at one size, with what training and evaluation need. */
+export interface ReidSplit {
+  /** A readable name, e.g. "market1501/train". */
+  name: string;
+  dataset: ReidDataset;
+  /** Indices into `dataset.images`, in row order. */
+  indices: number[];
+  /** Row of each dataset index. */
+  rowOf: Map<number, number>;
+  /** uint8 N × H × W × 3. */
+  pixels: Uint8Array;
+  size: ImageSize;
+  /** What the evaluation sees of each row. */
+  items: EvalItem[];
+  /** Training label of each row: the identity's rank among the split's identities (−1: none). */
+  labels: Int32Array;
+  /** Distinct identities (the classifier's width when training on this split). */
+  numClasses: number;
+}
+
+/** Options of {@link loadSplit}. */
+export interface LoadSplitOptions {
+  /** Cache folder (default `data/cache/`). */
+  cacheDir?: string;
+  /** Keep only labelled persons (drop Market junk and distractors); default false. */
+  identitiesOnly?: boolean;
+}
+
+/** The absolute path of an image of `dataset`. */
+export function imagePath(dataset: ReidDataset, index: number): string {
+  const p = dataset.images[index].path;
+  return isAbsolute(p) ? p : join(dataset.root, p);
+}
+
+/**
+ * Decodes the images of `split` (a split name or explicit indices) at `size`, through the
+ * pixel cache, and labels their identities 0…C−1 in ascending pid order.
+ *
+ * @see notebooks/00_introduction.ipynb §2 (datasets and their layouts)
+ */
+export async function loadSplit(
+  dataset: ReidDataset,
+  split: SplitName | readonly number[],
+  size: ImageSize,
+  options: LoadSplitOptions = {},
+): Promise<ReidSplit> {
+  let indices = typeof split === "string"
+    ? dataset.images.flatMap((im, i) => (im.split === split ? [i] : []))
+    : [...split];
+  if (options.identitiesOnly) indices = indices.filter((i) => isIdentity(dataset.images[i]));
+  const label = typeof split === "string" ? split : "subset";
+  if (indices.length === 0) {
+    throw new Error(`${dataset.root}: split "${label}" of ${dataset.name} has no images`);
+  }
+  const name = `${dataset.name}-${label}`;
+  const { pixels } = await cachedPixels(indices.map((i) => imagePath(dataset, i)), size, {
+    cacheDir: options.cacheDir,
+    name,
+  });
+  const pids = [
+    ...new Set(
+      indices.filter((i) => isIdentity(dataset.images[i])).map((i) => {
+        return dataset.images[i].pid;
+      }),
+    ),
+  ].sort((a, b) => a - b);
+  const classOf = new Map(pids.map((pid, c) => [pid, c]));
+  const labels = Int32Array.from(indices, (i) => {
+    const im = dataset.images[i];
+    return isIdentity(im) ? classOf.get(im.pid)! : -1;
+  });
+  return {
+    name: `${dataset.name}/${label}`,
+    dataset,
+    indices,
+    rowOf: new Map(indices.map((index, row) => [index, row])),
+    pixels,
+    size,
+    items: indices.map((i) => {
+      const im = dataset.images[i];
+      return { pid: im.pid, camid: im.camid, modality: im.modality };
+    }),
+    labels,
+    numClasses: pids.length,
+  };
+}
+
+/** The uint8 pixels of some rows of a split, concatenated. */
+export function gatherPixels(split: ReidSplit, rows: readonly number[]): Uint8Array {
+  const per = imageBytes(split.size);
+  const out = new Uint8Array(rows.length * per);
+  rows.forEach((row, i) => out.set(split.pixels.subarray(row * per, (row + 1) * per), i * per));
+  return out;
+}
+
+// ---------------------------------------------------------------- model
+
+/** The backbones the engine builds (CPU scale: the small ResNet; paper scale: ResNet-50). */
+export type BackboneName = "small_resnet" | "resnet50";
+
+/** The network's config (JSON, so it can live in an experiment config). */
+export type ReidNetConfig = {
+  backbone: BackboneName;
+  /** small_resnet stage widths (null: its default 16, 32, 64, 128). */
+  widths: number[] | null;
+  /** resnet50's last stride (BoT uses 1). */
+  lastStride: 1 | 2;
+  /** BoT's BN neck between the pooled feature and the classifier. */
+  neck: boolean;
+};
+
+/** Backbone, optional BN neck and identity classifier. */
+export interface ReidNet {
+  config: ReidNetConfig;
+  backbone: tf.LayersModel;
+  neck: tf.LayersModel | null;
+  classifier: tf.LayersModel;
+  /** Size of the pooled feature. */
+  featureDim: number;
+  numClasses: number;
+  /** Disposes the weights of every part. */
+  dispose(): void;
+}
+
+/**
+ * Builds a {@link ReidNet} for `inputShape` (H, W, 3) and `numClasses` identities; all
+ * weights from `seed`. The classifier has no bias and N(0, 0.001²) weights as in BoT.
+ */
+export function buildReidNet(
+  config: ReidNetConfig,
+  options: { numClasses: number; inputShape: [number, number, number]; seed: Rng },
+): ReidNet {
+  const rng = options.seed;
+  const backbone = config.backbone === "small_resnet"
+    ? smallResNet({
+      inputShape: options.inputShape,
+      widths: config.widths ?? undefined,
+      seed: rng.fork("backbone"),
+    })
+    : config.backbone === "resnet50"
+    ? resNet50({
+      inputShape: options.inputShape,
+      lastStride: config.lastStride,
+      seed: rng.fork("backbone"),
+    })
+    : (() => {
+      throw new Error(
+        `unknown backbone "${config.backbone}"; expected small_resnet or resnet50`,
+      );
+    })();
+  const featureDim = backbone.outputs[0].shape[1] as number;
+  const neck = config.neck ? bnNeck({ dim: featureDim, name: "bnneck" }) : null;
+  const head = classifier({
+    inputDim: featureDim,
+    numClasses: options.numClasses,
+    useBias: false,
+    init: { normalStd: 0.001 },
+    seed: rng.fork("classifier"),
+    name: "id_classifier",
+  });
+  return {
+    config,
+    backbone,
+    neck,
+    classifier: head,
+    featureDim,
+    numClasses: options.numClasses,
+    dispose() {
+      backbone.dispose();
+      neck?.dispose();
+      head.dispose();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- training
+
+/** The training recipe (JSON, so it can live in an experiment config). */
+export type ReidTrainConfig = {
+  epochs: number;
+  /** Cap on steps per epoch (null: the sampler's full epoch). */
+  stepsPerEpoch: number | null;
+  /** P identities × K images per batch. */
+  p: number;
+  k: number;
+  /** Learning-rate schedule indexed by epoch. */
+  schedule: ScheduleSpec;
+  /** Coupled L2 weight decay (BoT: 5e-4). */
+  weightDecay: number;
+  /** Weight of the identity cross-entropy (0: off). */
+  idWeight: number;
+  labelSmoothing: number;
+  /** Weight of the batch-hard triplet loss on the pooled feature (0: off). */
+  tripletWeight: number;
+  margin: number;
+  /** Flip probability, pad-and-crop padding (pixels), random-erasing probability. */
+  augment: { flip: number; padCrop: number; erasing: number };
+};
+
+/** Options of {@link trainReid}. */
+export interface TrainReidOptions {
+  net: ReidNet;
+  train: ReidSplit;
+  config: ReidTrainConfig;
+  /** The run's random source (sampling and augmentation are forked from it per epoch). */
+  rng: Rng;
+  /** Losses are recorded here (a new history when absent). */
+  history?: LossHistory;
+  /** Input normalisation (default ImageNet's). */
+  normalization?: Normalization;
+  /** Progress output (default "auto": notebook bar, terminal bar or log lines). */
+  progress?: ProgressSink;
+  /** Live-updating loss curve in a notebook (default: when in a kernel and progress is not silent). */
+  livePlot?: boolean;
+  /** Summary lines (default stderr). */
+  log?: (line: string) => void;
+  /** Name in progress and log lines (default "train"). */
+  label?: string;
+}
+
+/** What a training run did. */
+export interface TrainReport {
+  epochs: number;
+  steps: number;
+  seconds: number;
+  secondsPerStep: number;
+  /** Live tensors at the end of each epoch (flat after the first, or the run throws). */
+  tensorCounts: number[];
+  memory: MemoryPeaks;
+  history: LossHistory;
+  /** Learning rate of each epoch. */
+  learningRates: number[];
+}
+
+function augmentConfig(c: ReidTrainConfig["augment"], norm: Normalization): AugmentConfig {
+  return {
+    flip: c.flip,
+    padCrop: c.padCrop,
+    erasing: c.erasing > 0 ? { probability: c.erasing, fill: "mean" } : undefined,
+    normalization: norm,
+  };
+}
+
+/** Checks a training config, naming the field that is wrong. */
+export function checkTrainConfig(c: ReidTrainConfig): void {
+  const bad = (field: string, value: unknown, want: string) => {
+    throw new Error(`train config: ${field} is ${JSON.stringify(value)}, expected ${want}`);
+  };
+  if (!Number.isInteger(c.epochs) || c.epochs < 1) bad("epochs", c.epochs, "an integer ≥ 1");
+  if (c.stepsPerEpoch !== null && !(Number.isInteger(c.stepsPerEpoch) && c.stepsPerEpoch >= 1)) {
+    bad("stepsPerEpoch", c.stepsPerEpoch, "null or an integer ≥ 1");
+  }
+  if (!(c.idWeight >= 0)) bad("idWeight", c.idWeight, "≥ 0");
+  if (!(c.tripletWeight >= 0)) bad("tripletWeight", c.tripletWeight, "≥ 0");
+  if (c.idWeight === 0 && c.tripletWeight === 0) {
+    bad("idWeight/tripletWeight", [c.idWeight, c.tripletWeight], "at least one loss switched on");
+  }
+  if (c.tripletWeight > 0 && c.k < 2) bad("k", c.k, "≥ 2 for the triplet loss (positives)");
+}
+
+/**
+ * Trains `net` on `train` with the ID and/or triplet loss. The identity loss reads the
+ * classifier on the BN-neck output (BoT), the triplet loss the pooled feature before it.
+ * Throws when the live tensor count grows after the first epoch.
+ *
+ * @see notebooks/00_introduction.ipynb §4 (training the default backbone)
+ */
+export async function trainReid(options: TrainReidOptions): Promise<TrainReport> {
+  const { net, train, config, rng } = options;
+  checkTrainConfig(config);
+  const log = options.log ?? ((line: string) => console.error(line));
+  const label = options.label ?? "train";
+  const history = options.history ?? new LossHistory();
+  const norm = options.normalization ?? IMAGENET_NORMALIZATION;
+  const augment = augmentConfig(config.augment, norm);
+  const schedule = scheduleFrom(config.schedule);
+  const useId = config.idWeight > 0;
+  const useTriplet = config.tripletWeight > 0;
+  if (useId && net.numClasses !== train.numClasses) {
+    throw new Error(
+      `${train.name}: ${train.numClasses} identities but the classifier has ${net.numClasses} outputs`,
+    );
+  }
+
+  // Only what the losses reach is trained: a triplet-only run leaves the classifier alone.
+  const modules = [net.backbone, ...(useId ? [net.neck, net.classifier] : [])].filter(
+    (m): m is tf.LayersModel => m !== null,
+  );
+  const player = new Player({
+    name: label,
+    variables: trainableVariables(...modules),
+    optimizer: tf.train.adam(schedule(0)),
+    weightDecay: config.weightDecay,
+  });
+
+  // All epochs' batches up front (indices only): the progress bar knows the total.
+  const epochs = Array.from({ length: config.epochs }, (_, e) => {
+    const batches = identityBatches(
+      train.dataset,
+      { p: config.p, k: config.k },
+      rng.fork(`sampler:epoch${e}`),
+      train.indices,
+    );
+    return config.stepsPerEpoch === null ? batches : batches.slice(0, config.stepsPerEpoch);
+  });
+  const total = epochs.reduce((s, b) => s + b.length, 0);
+  if (total === 0) {
+    throw new Error(
+      `${train.name}: no P×K batch (p=${config.p}, k=${config.k}) fits the training identities`,
+    );
+  }
+
+  const sink = options.progress ?? "auto";
+  const progress = new Progress({ total, label, sink });
+  const stopFollowing = progress.follow(history);
+  const livePlot = options.livePlot ?? (sink !== "silent" && isNotebook());
+  const plot = livePlot ? new DisplayHandle() : null;
+  let lastPlot = -Infinity;
+  const showPlot = async (force: boolean) => {
+    if (!plot || history.names().length === 0) return;
+    if (!force && performance.now() - lastPlot < 2000) return;
+    lastPlot = performance.now();
+    await plot.show(lossCurves(history, { title: `${label}: losses`, smooth: 0.6 }));
+  };
+
+  const monitor = new MemoryMonitor();
+  const guard = new TensorCountGuard(label);
+  const learningRates: number[] = [];
+  const t0 = performance.now();
+  let step = 0;
+  try {
+    for (const [e, batches] of epochs.entries()) {
+      learningRates.push(applySchedule(player.optimizer, schedule, e));
+      const augRng = rng.fork(`augment:epoch${e}`);
+      for (const batch of batches) {
+        const rows = batch.map((i) => train.rowOf.get(i)!);
+        const labels = rows.map((r) => train.labels[r]);
+        const pixels = augmentBatch(gatherPixels(train, rows), train.size, augment, augRng);
+        const x = pixelsToTensor(pixels, train.size, 0, rows.length, norm);
+        let parts: tf.Tensor1D | null = null;
+        let value: number | null;
+        try {
+          value = player.step(() => {
+            const feature = forward(net.backbone, x, "train") as tf.Tensor2D;
+            const terms: tf.Scalar[] = [];
+            let loss = tf.scalar(0);
+            if (useId) {
+              const z = net.neck ? forward(net.neck, feature, "train") : feature;
+              const logits = forward(net.classifier, z, "train") as tf.Tensor2D;
+              const ce = crossEntropy(logits, labels, { labelSmoothing: config.labelSmoothing });
+              terms.push(ce);
+              loss = loss.add(ce.mul(config.idWeight));
+            }
+            if (useTriplet) {
+              const tri = batchHardTriplet(feature, labels, { margin: config.margin });
+              terms.push(tri);
+              loss = loss.add(tri.mul(config.tripletWeight));
+            }
+            // Kept past the tape's scope so the parts can be read with the total.
+            parts = tf.keep(tf.stack(terms) as tf.Tensor1D);
+            return loss as tf.Scalar;
+          });
+        } finally {
+          x.dispose();
+        }
+        const got = parts as tf.Tensor1D | null;
+        const values = got ? Array.from(got.dataSync()) : [];
+        got?.dispose();
+        const record: Record<string, number | null> = { loss: value };
+        let i = 0;
+        if (useId) record.id = values[i++];
+        if (useTriplet) record.triplet = values[i++];
+        history.record(step, record);
+        monitor.sample();
+        step++;
+        await showPlot(false);
+      }
+      guard.endEpoch();
+    }
+  } finally {
+    stopFollowing();
+    player.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await progress.done();
+  await showPlot(true);
+  const memory = monitor.stop();
+  const report: TrainReport = {
+    epochs: config.epochs,
+    steps: step,
+    seconds,
+    secondsPerStep: seconds / Math.max(1, step),
+    tensorCounts: guard.counts,
+    memory,
+    history,
+    learningRates,
+  };
+  log(
+    `[${label}] ${report.epochs} epochs, ${report.steps} steps in ${seconds.toFixed(1)} s ` +
+      `(${report.secondsPerStep.toFixed(2)} s/step, ${tf.getBackend()}); live tensors at ` +
+      `epoch ends ${guard.counts.join(", ")} (${guard.flat ? "flat" : "varying, not growing"}); ` +
+      formatPeaks(memory),
+  );
+  return report;
+}
+
+// ---------------------------------------------------------------- features and evaluation
+
+/** Which feature the retrieval uses: the pooled backbone output or the BN-neck output. */
+export type FeatureKind = "pool" | "neck";
+
+/** Options of {@link extractFeatures}. */
+export interface FeatureOptions {
+  /** Default "neck" when the net has one, else "pool". */
+  feature?: FeatureKind;
+  /** Average with the features of the mirrored images (default false). */
+  flip?: boolean;
+  /** Images per forward pass (default 128). */
+  batchSize?: number;
+  normalization?: Normalization;
+}
+
+/**
+ * Features of every row of `split`, in eval mode (BN moving statistics), as a row-major
+ * matrix on the JavaScript side.
+ *
+ * @see notebooks/00_introduction.ipynb §5 (evaluation)
+ */
+export async function extractFeatures(
+  net: ReidNet,
+  split: ReidSplit,
+  options: FeatureOptions = {},
+): Promise<DenseMatrix> {
+  const kind = options.feature ?? (net.neck ? "neck" : "pool");
+  if (kind === "neck" && !net.neck) throw new Error("extractFeatures: the net has no BN neck");
+  const batchSize = options.batchSize ?? 128;
+  const norm = options.normalization ?? IMAGENET_NORMALIZATION;
+  const n = split.indices.length;
+  const out = new Float32Array(n * net.featureDim);
+  const embed = (x: tf.Tensor4D) => {
+    const f = forward(net.backbone, x, "eval");
+    return kind === "neck" ? forward(net.neck!, f, "eval") : f;
+  };
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    const f = tf.tidy(() => {
+      const x = pixelsToTensor(split.pixels, split.size, start, count, norm);
+      const y = embed(x);
+      return options.flip ? y.add(embed(tf.reverse(x, 2))).div(2) : y;
+    });
+    out.set(await f.data() as Float32Array, start * net.featureDim);
+    f.dispose();
+  }
+  return { data: out, rows: n, cols: net.featureDim };
+}
+
+/** The metrics the baseline tables report, in percent: R1, R5, R10, mAP, mINP. */
+export function reidMetrics(result: EvalResult): Record<string, number> {
+  const r = (k: number) => 100 * result.cmc[Math.min(k, result.cmc.length) - 1];
+  return { R1: r(1), R5: r(5), R10: r(10), mAP: 100 * result.mAP, mINP: 100 * result.mINP };
+}
+
+/** What {@link evaluateReid} returns. */
+export interface ReidEvaluation {
+  result: EvalResult;
+  /** {@link reidMetrics} of the result. */
+  metrics: Record<string, number>;
+  dist: DistanceMatrix;
+  queryFeatures: DenseMatrix;
+  galleryFeatures: DenseMatrix;
+}
+
+/**
+ * Features of `query` and `gallery`, their distances (`metric`, default squared
+ * Euclidean) and the scores under `protocol`.
+ *
+ * @see notebooks/00_introduction.ipynb §5 (evaluation)
+ */
+export async function evaluateReid(
+  net: ReidNet,
+  query: ReidSplit,
+  gallery: ReidSplit,
+  protocol: Protocol,
+  options: FeatureOptions & { metric?: DistanceMetric } = {},
+): Promise<ReidEvaluation> {
+  const queryFeatures = await extractFeatures(net, query, options);
+  const galleryFeatures = await extractFeatures(net, gallery, options);
+  const dist = await pairwiseDistance(queryFeatures, galleryFeatures, options.metric);
+  const result = evaluate(dist, query.items, gallery.items, protocol);
+  return { result, metrics: reidMetrics(result), dist, queryFeatures, galleryFeatures };
+}

@@ -1,0 +1,76 @@
+/**
+ * Making sure a synthetic dataset exists before a run reads it: the generator is called
+ * (idempotent: a finished preset with the same config and seed is reused) under a lock, so
+ * that two grid workers starting at once on a fresh clone do not both delete and rewrite
+ * the same folder.
+ *
+ * @see notebooks/00_introduction.ipynb §1 (the synthetic world)
+ * @module
+ */
+import { join } from "node:path";
+import { generate } from "../data/generate.ts";
+import { DEFAULT_CONFIGS, type PresetConfigs, type PresetName } from "../data/world/presets.ts";
+
+/** Options of {@link ensureSyntheticPreset}. */
+export interface EnsurePresetOptions {
+  /** Folder holding `<preset>/` (e.g. `data`, or `data/quick` for tiny copies). */
+  root: string;
+  /** World seed (default 0, the one `deno task data` uses). */
+  seed?: number;
+  /** Fields replacing the preset's default config (e.g. fewer identities in quick mode). */
+  overrides?: Record<string, unknown> | null;
+  /** Render workers (default 1: grid workers already fill the cores). */
+  workers?: number;
+  /** Give up waiting for another process's lock after this long (default 30 min). */
+  lockTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+async function acquire(lock: string, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      // mkdir without `recursive` is atomic: exactly one process creates the folder.
+      await Deno.mkdir(lock);
+      return;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      throw new Error(
+        `waited ${Math.round(timeoutMs / 1000)} s for ${lock}, held by another generator; ` +
+          "remove it if no `deno task data` or grid run is still going",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * Generates preset `preset` under `options.root` unless an identical copy is there, and
+ * returns the preset folder (the loaders accept it as their root).
+ */
+export async function ensureSyntheticPreset(
+  preset: PresetName,
+  options: EnsurePresetOptions,
+): Promise<string> {
+  await Deno.mkdir(options.root, { recursive: true });
+  const config = { ...DEFAULT_CONFIGS[preset], ...(options.overrides ?? {}) };
+  const lock = join(options.root, `.${preset}.lock`);
+  await acquire(lock, options.lockTimeoutMs ?? 30 * 60_000);
+  try {
+    await generate({
+      presets: [preset],
+      root: options.root,
+      seed: options.seed ?? 0,
+      force: false,
+      workers: options.workers ?? 1,
+      sheets: null,
+      configs: { [preset]: config } as Partial<PresetConfigs>,
+      log: options.log ?? (() => {}),
+    });
+  } finally {
+    await Deno.remove(lock).catch(() => {});
+  }
+  return join(options.root, preset);
+}
