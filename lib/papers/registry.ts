@@ -18,7 +18,13 @@ export interface PaperEntry {
 }
 
 /** The registered papers (the five papers are added as their specs land). */
-export const PAPERS: readonly PaperEntry[] = [];
+export const PAPERS: readonly PaperEntry[] = [
+  {
+    name: "baseline",
+    title: "Baseline: ID cross-entropy and batch-hard triplet on Market-1501",
+    module: new URL("./baseline/spec.ts", import.meta.url).href,
+  },
+];
 
 /** Notebooks that belong to no paper but are executed by `reproduce` (the introduction). */
 export const EXTRA_NOTEBOOKS: readonly string[] = ["notebooks/00_introduction.ipynb"];
