@@ -3,16 +3,18 @@
  * 15,913 gallery images, 751 identities, 6 cameras) to CMC + mAP + mINP under
  * the market1501 protocol. Target: ≤ 3 s (torchreid's Cython path: ~6 s).
  *
- * Run alone: `deno run -A bench/eval_bench.ts [--python]`; `--python` also
- * times the NumPy reference of torchreid's semantics on the same matrix
- * (slow: about a minute).
+ * Run alone: `deno run -A bench/eval_bench.ts [--python] [--distance]`;
+ * `--python` also times the NumPy reference of torchreid's semantics on the
+ * same matrix (10–25 s); `--distance` times the Market-scale distance matrix
+ * from 2,048-d features ({@link benchDistance}).
  *
  * @module
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { Rng } from "../lib/runtime/random.ts";
-import type { DistanceMatrix } from "../lib/eval/distance.ts";
+import { type DistanceMatrix, pairwiseDistance } from "../lib/eval/distance.ts";
+import { initBackend } from "../lib/runtime/backend.ts";
 import { evaluate } from "../lib/eval/evaluate.ts";
 import { type EvalItem, market1501 } from "../lib/eval/protocols.ts";
 
@@ -114,7 +116,29 @@ async function timePython(
   }
 }
 
+/**
+ * Times {@link pairwiseDistance} at Market scale (2,048-d features) on the
+ * current backend: ~110 GFLOP, about 16 s on one wasm thread here.
+ */
+export async function benchDistance(): Promise<string[]> {
+  const info = await initBackend({ announce: false });
+  const rng = new Rng(1);
+  const q = { data: rng.uniformArray(NUM_QUERY * 2048), rows: NUM_QUERY, cols: 2048 };
+  const g = { data: rng.uniformArray(NUM_GALLERY * 2048), rows: NUM_GALLERY, cols: 2048 };
+  const start = performance.now();
+  await pairwiseDistance(q, g, "sqeuclidean");
+  const seconds = (performance.now() - start) / 1000;
+  return [
+    `eval: squared-Euclidean distances ${NUM_QUERY} × ${NUM_GALLERY} × 2048 on ${info.name}: ` +
+    `${seconds.toFixed(1)} s`,
+  ];
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({ args: Deno.args, options: { python: { type: "boolean" } } });
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { python: { type: "boolean" }, distance: { type: "boolean" } },
+  });
   for (const line of await benchEval({ python: values.python })) console.log(line);
+  if (values.distance) { for (const line of await benchDistance()) console.log(line); }
 }

@@ -4,7 +4,8 @@
  *
  * A Market-1501-sized problem (3,368 × 15,913, 2,048-d features) gives a
  * 214 MB Float32Array on the JavaScript side; on the backend it needs the
- * gallery features (130 MB) plus one block (~64 MB by default).
+ * transposed gallery features (130 MB; the untransposed copy made from a
+ * JavaScript array is freed first) plus one block (~64 MB by default).
  *
  * @module
  */
@@ -83,21 +84,28 @@ export async function pairwiseDistance(
     const maxCells = options.maxBlockCells ?? 1 << 24;
     const block = Math.max(1, Math.min(numQ, Math.floor(maxCells / numG)));
 
-    // Gallery-side terms are computed once and reused by every block.
-    const gPrepared = tf.tidy(() =>
-      metric === "cosine" ? unitRows(g) : g.square().sum(1).reshape([1, numG])
-    );
-    made.push(gPrepared);
+    // Gallery-side terms are computed once and reused by every block. The gallery is kept
+    // transposed (dim × numG): on wasm, matMul with transposeB re-transposes the whole
+    // gallery per call, ~20× slower at Market scale.
+    const gT = tf.tidy(() => tf.transpose(metric === "cosine" ? unitRows(g) : g) as tf.Tensor2D);
+    made.push(gT);
+    const gNorms = metric === "cosine"
+      ? null
+      : tf.tidy(() => g.square().sum(1).reshape([1, numG]) as tf.Tensor2D);
+    if (gNorms) made.push(gNorms);
+    if (g !== gallery) {
+      // Our own copy of the gallery is no longer needed: free it before the blocks run.
+      g.dispose();
+      made.splice(made.indexOf(g), 1);
+    }
     for (let start = 0; start < numQ; start += block) {
       const size = Math.min(block, numQ - start);
       const part = tf.tidy(() => {
         const qb = q.slice([start, 0], [size, dim]);
-        if (metric === "cosine") {
-          return tf.sub(1, tf.matMul(unitRows(qb), gPrepared, false, true));
-        }
+        if (metric === "cosine") return tf.sub(1, tf.matMul(unitRows(qb), gT));
         const qq = qb.square().sum(1).reshape([size, 1]);
-        const cross = tf.matMul(qb, g, false, true);
-        const sq = tf.relu(tf.sub(tf.add(qq, gPrepared), tf.mul(2, cross)));
+        const cross = tf.matMul(qb, gT);
+        const sq = tf.relu(tf.sub(tf.add(qq, gNorms!), tf.mul(2, cross)));
         return metric === "euclidean" ? tf.sqrt(sq) : sq;
       });
       try {
