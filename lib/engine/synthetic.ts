@@ -8,6 +8,7 @@
  * @module
  */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { generate } from "../data/generate.ts";
 import { DEFAULT_CONFIGS, type PresetConfigs, type PresetName } from "../data/world/presets.ts";
 
@@ -73,4 +74,65 @@ export async function ensureSyntheticPreset(
     await Deno.remove(lock).catch(() => {});
   }
   return join(options.root, preset);
+}
+
+/** The committed contact sheets of `deno task data` (`results/data/<preset>.png`). */
+export const SHEETS_DIR: string = fileURLToPath(new URL("../../results/data/", import.meta.url));
+
+/**
+ * Presets small enough to render a contact sheet on the fly (a few seconds) when the
+ * committed sheets are missing: 8 people, as the sheet shows 8 rows.
+ */
+export const TINY_SHEET_CONFIGS: Partial<PresetConfigs> = {
+  market1501: {
+    ...DEFAULT_CONFIGS.market1501,
+    trainIds: 8,
+    testIds: 2,
+    distractorImages: 0,
+    junkImages: 0,
+  },
+  regdb: { ...DEFAULT_CONFIGS.regdb, ids: 8, imagesPerId: 3, trials: 1 },
+};
+
+/**
+ * Paths of the contact sheets of `presets` (8 people × 6 images; Market-1501 shows each
+ * person in the Market-like and the Duke-like domain, RegDB / SYSU-MM01 RGB beside IR):
+ * the committed ones under `dir` when present, else rendered from tiny copies generated
+ * in `scratch` (only presets of {@link TINY_SHEET_CONFIGS}).
+ *
+ * @see notebooks/00_introduction.ipynb §1 (the synthetic world)
+ */
+export async function contactSheets(
+  presets: PresetName[],
+  options: { dir?: string; scratch?: string; seed?: number } = {},
+): Promise<Record<string, string>> {
+  const dir = options.dir ?? SHEETS_DIR;
+  const out: Record<string, string> = {};
+  const missing: PresetName[] = [];
+  for (const preset of presets) {
+    const path = join(dir, `${preset}.png`);
+    if (await Deno.stat(path).then(() => true, () => false)) out[preset] = path;
+    else missing.push(preset);
+  }
+  if (missing.length === 0) return out;
+  const unknown = missing.filter((p) => !(p in TINY_SHEET_CONFIGS));
+  if (unknown.length > 0) {
+    throw new Error(
+      `no contact sheet for ${unknown.join(", ")} in ${dir}; run \`deno task data\` first`,
+    );
+  }
+  const scratch = options.scratch ?? await Deno.makeTempDir({ prefix: "reid-sheets-" });
+  const sheets = join(scratch, "sheets");
+  await generate({
+    presets: missing,
+    root: join(scratch, "data"),
+    seed: options.seed ?? 0,
+    force: false,
+    workers: 1,
+    sheets,
+    configs: TINY_SHEET_CONFIGS,
+    log: () => {},
+  });
+  for (const preset of missing) out[preset] = join(sheets, `${preset}.png`);
+  return out;
 }

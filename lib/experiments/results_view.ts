@@ -1,0 +1,88 @@
+/**
+ * A paper's stored grid results as a notebook shows them (DESIGN decision 7: notebooks read
+ * cached grid results when present): per-row mean ± std beside the paper's numbers, and
+ * each claim's verdict with its paired differences.
+ *
+ * @see notebooks/00_introduction.ipynb §6 (results over seeds)
+ * @module
+ */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Displayable, MimeBundle } from "../viz/display.ts";
+import { claimsTable, comparisonTable, tableBundle } from "../viz/tables.ts";
+import {
+  type ClaimResult,
+  evaluateClaims,
+  formatStats,
+  type RowSummary,
+  summarizeRows,
+} from "./claims.ts";
+import type { PaperSpec, Scale } from "./spec.ts";
+import { type CellResult, loadResults } from "./store.ts";
+
+/** The committed results folder, `<repo>/results`. */
+export const RESULTS_ROOT: string = resolve(
+  fileURLToPath(new URL("../..", import.meta.url)),
+  "results",
+);
+
+/** What {@link gridView} found. */
+export interface GridView {
+  /** Number of stored cells (0: nothing cached; train instead). */
+  cells: number;
+  /** row → seed → result. */
+  results: Map<string, Map<number, CellResult>>;
+  rows: RowSummary[];
+  claims: ClaimResult[];
+  /** Rows × metrics, paper beside ours (mean ± std over seeds). */
+  table: MimeBundle & Displayable;
+  /** Claims with ✓ / ✗ / — and the paired differences. */
+  claimsTable: MimeBundle & Displayable;
+}
+
+/** Loads the stored results of `spec` at `scale` and renders its tables. */
+export async function gridView(
+  spec: PaperSpec,
+  options: { results?: string; scale?: Scale; quick?: boolean } = {},
+): Promise<GridView> {
+  const scale = options.scale ?? "cpu";
+  const results = await loadResults(
+    options.results ?? RESULTS_ROOT,
+    spec.paper,
+    scale,
+    options.quick ?? false,
+  );
+  const cells = [...results.values()].reduce((n, bySeed) => n + bySeed.size, 0);
+  const rows = summarizeRows(spec, results);
+  const claims = evaluateClaims(spec, results);
+  const metrics = spec.metrics ?? [...new Set(rows.flatMap((r) => Object.keys(r.ours)))];
+  const seeds = [...new Set(rows.flatMap((r) => r.seeds))].sort((a, b) => a - b);
+  const table = tableBundle(comparisonTable(
+    rows.map((r) => ({
+      label: r.label,
+      paper: r.paper,
+      ours: Object.fromEntries(
+        Object.entries(r.ours).map((
+          [m, s],
+        ) => [m, s.n > 0 ? { mean: s.mean, std: s.std, n: s.n } : null]),
+      ),
+    })),
+    {
+      title: `${spec.title} (${scale} scale)`,
+      metrics,
+      delta: rows.some((r) => Object.keys(r.paper).length > 0),
+      caption: `mean ± std over seeds ${seeds.join(", ") || "—"}; ${cells} stored cells`,
+    },
+  ));
+  const claimsBundle = tableBundle(claimsTable(
+    claims.map((c) => ({
+      id: c.id,
+      text: c.text,
+      holds: c.verdict === "✓" ? true : c.verdict === "✗" ? false : null,
+      evidence: c.parts.map((p) => `${p.label}: ${formatStats(p.stats, 2)} (n=${p.stats.n})`)
+        .join("; ") + (c.verdict === "~" ? " — inconclusive" : ""),
+    })),
+    { title: "Claims" },
+  ));
+  return { cells, results, rows, claims, table, claimsTable: claimsBundle };
+}
