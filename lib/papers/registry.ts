@@ -24,6 +24,12 @@ export const PAPERS: readonly PaperEntry[] = [
     title: "Baseline: ID cross-entropy and batch-hard triplet on Market-1501",
     module: new URL("./baseline/spec.ts", import.meta.url).href,
   },
+  {
+    name: "cmgan",
+    title: "cmGAN: cross-modality person re-identification with generative adversarial training",
+    module: new URL("./cmgan/spec.ts", import.meta.url).href,
+    notebook: "notebooks/cmgan.ipynb",
+  },
 ];
 
 /** Notebooks that belong to no paper but are executed by `reproduce` (the introduction). */

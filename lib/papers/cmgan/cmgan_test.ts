@@ -1,0 +1,258 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { resolveConfig } from "../../experiments/config.ts";
+import { initBackend } from "../../runtime/backend.ts";
+import { checkNoLeak } from "../../runtime/leak.ts";
+import { Rng } from "../../runtime/random.ts";
+import { LossHistory } from "../../train/history.ts";
+import type { CmganConfig } from "./config.ts";
+import { marginRow, SWEPT_MARGINS, TABLE_METRICS } from "./config.ts";
+import { buildNetworks, disposeNetworks } from "./model.ts";
+import { spec } from "./spec.ts";
+import { CmganTrainer, type PairBatch, playerAt } from "./train.ts";
+
+await initBackend({ announce: false });
+
+/** A tiny config: 16×8 inputs, two conv blocks, 4-d embedding. */
+async function tinyConfig(): Promise<CmganConfig> {
+  const { config } = await resolveConfig(spec, "cpu", "full", { quick: true });
+  config.data.height = 16;
+  config.data.width = 8;
+  config.model.widths = [4, 6];
+  config.model.idHidden = 5;
+  config.model.discWidths = [5, 3];
+  return config;
+}
+
+function randomBatch(rng: Rng, p: number, config: CmganConfig): PairBatch {
+  const shape = [p, config.data.height, config.data.width, 3] as const;
+  const n = p * shape[1] * shape[2] * 3;
+  return {
+    rgb: tf.tensor4d(rng.normalArray(n), [...shape]),
+    ir: tf.tensor4d(rng.normalArray(n), [...shape]),
+    classes: Array.from({ length: p }, (_, i) => i),
+  };
+}
+
+function snapshot(vars: readonly tf.Variable[]): Float32Array[] {
+  return vars.map((v) => v.dataSync().slice() as Float32Array);
+}
+
+function changed(before: Float32Array[], vars: readonly tf.Variable[]): boolean[] {
+  return vars.map((v, i) => {
+    const now = v.dataSync();
+    return now.some((x, j) => x !== before[i][j]);
+  });
+}
+
+Deno.test("the schedule: K−1 generator steps per discriminator step (Alg. 1), K in text mode", () => {
+  const alg = Array.from({ length: 10 }, (_, i) => playerAt(i + 1, 5, "algorithm")).join("");
+  assert.equal(alg, "GGGGDGGGGD");
+  const text = Array.from({ length: 12 }, (_, i) => playerAt(i + 1, 5, "text")).join("");
+  assert.equal(text, "GGGGGDGGGGGD");
+});
+
+Deno.test("each step moves only its own player's variables, and leaks no tensor", async () => {
+  const config = await tinyConfig();
+  const rng = new Rng(7);
+  const nets = await buildNetworks(config, 4, rng.fork("init"));
+  const trainer = new CmganTrainer(nets, config, rng.fork("mining"));
+  const batch = randomBatch(rng, 4, config);
+  try {
+    const g = trainer.generator.variables;
+    const d = trainer.discriminator.variables;
+    // The two players own disjoint lists that cover every trainable weight.
+    assert.equal(new Set([...g, ...d]).size, g.length + d.length);
+    assert.ok(d.length === 6 && g.length > 6);
+
+    // Steps 1–4 are generator steps.
+    let gBefore = snapshot(g);
+    let dBefore = snapshot(d);
+    const s1 = trainer.step(batch);
+    assert.equal(s1.player, "G");
+    assert.ok(changed(gBefore, g).every(Boolean), "a G-step moves every generator variable");
+    assert.ok(!changed(dBefore, d).some(Boolean), "a G-step leaves the discriminator alone");
+    for (let s = 2; s <= 4; s++) assert.equal(trainer.step(batch).player, "G");
+
+    // Step 5 is the discriminator's.
+    gBefore = snapshot(g);
+    dBefore = snapshot(d);
+    const s5 = trainer.step(batch);
+    assert.equal(s5.player, "D");
+    assert.ok(changed(dBefore, d).every(Boolean), "a D-step moves every discriminator variable");
+    assert.ok(!changed(gBefore, g).some(Boolean), "a D-step leaves θ1 and θ_ide alone");
+    assert.equal(trainer.generator.steps, 4);
+    assert.equal(trainer.discriminator.steps, 1);
+    assert.ok(Math.abs(s5.l_total - (s5.l_gen - config.loss.gamma * s5.l_dis)) < 1e-6);
+
+    // Both kinds of step leave the tensor count flat (10 steps: 8 G, 2 D).
+    await checkNoLeak(() => trainer.step(batch), { burnIn: 5, steps: 10, label: "cmGAN step" });
+  } finally {
+    tf.dispose([batch.rgb, batch.ir]);
+    trainer.dispose();
+    disposeNetworks(nets);
+  }
+});
+
+Deno.test("a generator step raises the modality classifier's loss (G plays −γ·l_dis)", async () => {
+  // With α = β = 0 the G objective is −γ·l_dis, so one SGD-like comparison suffices:
+  // the G-step must *raise* the modality cross-entropy on the same batch.
+  const config = await tinyConfig();
+  config.loss.alpha = 0;
+  config.loss.beta = 0;
+  config.loss.gamma = 1;
+  config.train.lrG = 0.05;
+  const rng = new Rng(3);
+  const nets = await buildNetworks(config, 4, rng.fork("init"));
+  const trainer = new CmganTrainer(nets, config, rng.fork("mining"));
+  const batch = randomBatch(rng, 4, config);
+  try {
+    const lDis = () =>
+      tf.tidy(() => {
+        const f = nets.generator.apply(tf.concat([batch.rgb, batch.ir]), {
+          training: true,
+        }) as tf.Tensor2D;
+        return trainer.losses(f, batch.classes).dis.dataSync()[0];
+      });
+    const before = lDis();
+    for (let s = 0; s < 3; s++) trainer.step(batch); // three G-steps
+    assert.ok(lDis() > before, `l_dis should rise under G's steps (${before} → ${lDis()})`);
+  } finally {
+    tf.dispose([batch.rgb, batch.ir]);
+    trainer.dispose();
+    disposeNetworks(nets);
+  }
+});
+
+Deno.test("the cross-modality triplet mines as the card says on a hand-made batch", async () => {
+  // Card §4.2: anchors in one modality, positive = the pair partner in the other,
+  // negatives = every other identity of the other modality (batch-all), squared distance
+  // on L2-normalised embeddings, mean per direction, directions added.
+  const config = await tinyConfig();
+  config.model.widths = [4, 2]; // 2-d embeddings, so features can be written by hand
+  const nets = await buildNetworks(config, 3, new Rng(1));
+  const trainer = new CmganTrainer(nets, config, new Rng(2));
+  // Features [V; I], 3 pairs in 2-D. RGB 0 and RGB 1 are nearly identical: a miner that
+  // took same-modality negatives would see a large violation there.
+  const V = [[1, 0], [0.99, 0.14], [0, 1]];
+  const I = [[0.8, 0.6], [-1, 0], [0, -1]];
+  const unit = (x: number[]) => x.map((v) => v / Math.hypot(...x));
+  const v = V.map(unit);
+  const ir = I.map(unit);
+  const d2 = (a: number[], b: number[]) => (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2;
+  const xi = config.loss.margin;
+  let vi = 0;
+  let iv = 0;
+  for (let a = 0; a < 3; a++) {
+    for (let n = 0; n < 3; n++) {
+      if (n === a) continue;
+      vi += Math.max(0, d2(v[a], ir[a]) - d2(v[a], ir[n]) + xi);
+      iv += Math.max(0, d2(ir[a], v[a]) - d2(ir[a], v[n]) + xi);
+    }
+  }
+  const expected = vi / 6 + iv / 6;
+  try {
+    const got = tf.tidy(() =>
+      trainer.losses(tf.tensor2d([...V, ...I]), [0, 1, 2]).triplet.dataSync()[0]
+    );
+    assert.ok(Math.abs(got - expected) < 1e-5, `triplet ${got}, hand-computed ${expected}`);
+    // The hardest-mining switch picks the nearest other-modality negative instead.
+    config.loss.mining = "hardest";
+    let hard = 0;
+    for (const [anc, oth] of [[v, ir], [ir, v]]) {
+      let sum = 0;
+      for (let a = 0; a < 3; a++) {
+        const dan = Math.min(...[0, 1, 2].filter((n) => n !== a).map((n) => d2(anc[a], oth[n])));
+        sum += Math.max(0, d2(anc[a], oth[a]) - dan + xi);
+      }
+      hard += sum / 3;
+    }
+    const gotHard = tf.tidy(() =>
+      trainer.losses(tf.tensor2d([...V, ...I]), [0, 1, 2]).triplet.dataSync()[0]
+    );
+    assert.ok(Math.abs(gotHard - hard) < 1e-5, `hardest ${gotHard}, hand-computed ${hard}`);
+  } finally {
+    trainer.dispose();
+    disposeNetworks(nets);
+  }
+});
+
+Deno.test("the rows' switch sets resolve to the intended configs", async () => {
+  const cfg = async (row: string, scale: "cpu" | "paper" = "cpu") =>
+    (await resolveConfig(spec, scale, row)).config;
+  const full = await cfg("full");
+  assert.deepEqual(
+    [full.loss.alpha, full.loss.beta, full.loss.gamma, full.loss.margin, full.train.K],
+    [1, 1, 0.05, 1.4, 5],
+  );
+  assert.equal(full.baseline, "none");
+  const id = await cfg("idOnly");
+  assert.deepEqual([id.loss.alpha, id.loss.beta, id.loss.gamma], [0, 1, 0.05]);
+  const tri = await cfg("tripletOnly");
+  assert.deepEqual([tri.loss.alpha, tri.loss.beta, tri.loss.gamma], [1, 0, 0.05]);
+  const noAdv = await cfg("noAdv");
+  assert.deepEqual([noAdv.loss.alpha, noAdv.loss.beta, noAdv.loss.gamma], [1, 1, 0]);
+  assert.equal((await cfg("pixels")).baseline, "pixels");
+  for (const xi of SWEPT_MARGINS) {
+    const m = await cfg(marginRow(xi));
+    assert.equal(m.loss.margin, xi);
+    // Everything else is the full model's.
+    assert.deepEqual({ ...m, loss: { ...m.loss, margin: 1.4 } }, full);
+  }
+  // The rows differ from the base only where they say.
+  assert.deepEqual({ ...id, loss: { ...id.loss, alpha: 1 } }, full);
+
+  const paper = await cfg("full", "paper");
+  assert.equal(paper.model.backbone, "resnet50");
+  assert.deepEqual([paper.data.height, paper.data.width, paper.train.pairs], [256, 128, 20]);
+  assert.deepEqual([paper.train.lrG, paper.train.lrD], [1e-4, 1e-3]);
+  assert.deepEqual([paper.model.idHidden, ...paper.model.discWidths], [512, 1024, 512]);
+  assert.equal(paper.data.synthetic, false);
+  assert.equal(full.model.backbone, "plain");
+  assert.deepEqual([full.data.height, full.data.width], [64, 32]);
+
+  const quick = (await resolveConfig(spec, "cpu", "idOnly", { quick: true })).config;
+  assert.equal(quick.loss.alpha, 0);
+  assert.ok(quick.train.steps < 20 && quick.data.world.trainIds < full.data.world.trainIds);
+  assert.notEqual(quick.data.root, full.data.root);
+});
+
+Deno.test("a tiny quick cell runs end to end: rendered data, training, SYSU metrics", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cmgan_test_" });
+  try {
+    const { config } = await resolveConfig(spec, "cpu", "full", { quick: true });
+    config.data.root = `${dir}/data`;
+    config.data.cache = `${dir}/cache`;
+    config.train.steps = 5;
+    const history = new LossHistory();
+    const notes: Record<string, unknown> = {};
+    const before = tf.memory().numTensors;
+    const metrics = await spec.runCell(config, 0, {
+      paper: "cmgan",
+      row: "full",
+      scale: "cpu",
+      seed: 0,
+      quick: true,
+      rng: new Rng(0),
+      history,
+      dir,
+      dirOf: () => dir,
+      note: (k, v) => {
+        notes[k] = v;
+      },
+      log: () => {},
+    });
+    assert.equal(tf.memory().numTensors, before, "the cell frees its tensors");
+    for (const m of TABLE_METRICS) {
+      assert.ok(metrics[m] >= 0 && metrics[m] <= 100, `${m} = ${metrics[m]}`);
+    }
+    // Rank-k accuracy cannot fall as k grows.
+    assert.ok(metrics.all_ss_r1 <= metrics.all_ss_r10 && metrics.all_ss_r10 <= metrics.all_ss_r20);
+    const series = history.toJSON().series;
+    assert.equal(series.l_gen.steps.length, 5);
+    assert.deepEqual(series.d_step_l_dis.steps, [5]);
+    assert.ok((notes.queries as number) > 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

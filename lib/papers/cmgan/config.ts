@@ -1,0 +1,358 @@
+/**
+ * cmGAN's configuration (card §4.6, §5.2, §10.3–10.4): one type for both scales, the two
+ * base configs, the quick delta, and the ablation rows as switch sets over the base
+ * (DESIGN decision 6). The scales differ in values only (decision 3).
+ *
+ * @module
+ */
+import type { Delta, RowSpec } from "../../experiments/spec.ts";
+
+/**
+ * Difficulty knobs of the synthetic SYSU-like world, applied over the `sysu_mm01` preset
+ * (lib/data/world/presets.ts). Calibrated on the ID-only baseline only (see
+ * {@link CALIBRATION}); frozen before any full-model run.
+ */
+export type WorldKnobs = {
+  trainIds: number;
+  valIds: number;
+  testIds: number;
+  maxId: number;
+  trainRgbPerCam: number;
+  trainIrPerCam: number;
+  testRgbPerCam: number;
+  testIrPerCam: number;
+  /** Gaussian blur σ (px at 128×64) of IR cameras 3 and 6. */
+  irBlur: [number, number];
+  /** Pixel noise σ of IR cameras 3 and 6. */
+  irNoise: [number, number];
+  /** Std of each identity's garment shade offset (larger = identities easier to tell apart). */
+  shadeStd: number;
+};
+
+/** The whole config of one cmGAN cell. Every field is a switch some row or scale sets. */
+export type CmganConfig = {
+  data: {
+    /** Folder holding `sysu_mm01/SYSU-MM01/` (synthetic) or the real release. */
+    root: string;
+    /** Folder of the decoded-pixel cache. */
+    cache: string;
+    /** Render the synthetic world into `root` when it is missing or stale. */
+    synthetic: boolean;
+    /** Seed of the synthetic world (fixed across cells: the dataset is not a training seed). */
+    worldSeed: number;
+    world: WorldKnobs;
+    /** Network input size (images are resized to it). */
+    height: number;
+    width: number;
+  };
+  model: {
+    /** "plain": card §10.3's 4 conv blocks; "resnet50": the paper's generator. */
+    backbone: "plain" | "resnet50";
+    /** Channel widths of the plain blocks (the last is the embedding size). */
+    widths: number[];
+    /** Local pretrained weights of the backbone (model.json), or null (from scratch). */
+    pretrained: string | null;
+    /** ID head 2048 → idHidden → C (card §3.2). */
+    idHidden: number;
+    /** Discriminator hidden widths, e.g. [1024, 512] (card §3.3). */
+    discWidths: number[];
+  };
+  loss: {
+    /** Weight of the cross-modality triplet loss (Eq. 5). */
+    alpha: number;
+    /** Weight of the identification loss (Eq. 5). */
+    beta: number;
+    /** Weight of the adversarial term in the generator's objective (Eq. 7). */
+    gamma: number;
+    /** Multiplier of the discriminator step's loss (Alg. 1 line 13). */
+    eta: number;
+    /** Triplet margin ξ. */
+    margin: number;
+    mining: "all" | "hardest" | "randomOne";
+    /** L2-normalise embeddings inside the triplet loss (card §4.2). */
+    tripletNormalize: boolean;
+    tripletReduction: "mean" | "sum";
+    /**
+     * How the generator plays against D: "faithful" minimises −γ·l_dis (Eq. 7);
+     * "confusion" minimises γ·CE(D(f), uniform) (card §9 #10 fallback).
+     */
+    advMode: "faithful" | "confusion";
+  };
+  train: {
+    /** Mini-batch steps (generator and discriminator steps together). */
+    steps: number;
+    /** P: identities per batch, each with one RGB and one IR image (one pair). */
+    pairs: number;
+    /** Every K-th step is a discriminator step. */
+    K: number;
+    /** "algorithm": K−1 G-steps per D-step (Alg. 1 as printed); "text": K per D-step. */
+    kMode: "algorithm" | "text";
+    lrG: number;
+    lrD: number;
+    /** Adam β1 (ACMR lineage: 0.5). */
+    beta1: number;
+    /** Validation all-search single-shot mAP every this many steps (0: never). */
+    evalEvery: number;
+  };
+  eval: {
+    /** Gallery draws per protocol. */
+    trials: number;
+    /** Gallery images per (identity, camera) in multi-shot. */
+    multiShot: number;
+    /** L2-normalise features before the Euclidean distance (card §6 step 4). */
+    normalize: boolean;
+  };
+  /** "none": train cmGAN; "pixels": no training, grayscale pixels + Euclidean (Table 1 row 1 analog). */
+  baseline: "none" | "pixels";
+};
+
+/**
+ * The synthetic world's difficulty as calibrated on the ID-only baseline (see the notebook
+ * and {@link CALIBRATION}): the preset's defaults at the sizes of card §10.2.
+ */
+export const CPU_WORLD: WorldKnobs = {
+  trainIds: 64,
+  valIds: 16,
+  testIds: 32,
+  maxId: 140,
+  trainRgbPerCam: 5,
+  trainIrPerCam: 5,
+  testRgbPerCam: 10,
+  testIrPerCam: 6,
+  irBlur: [0.8, 1.1],
+  irNoise: [0.03, 0.04],
+  shadeStd: 0.08,
+};
+
+/** A tiny world for quick mode (tests, headless notebooks). */
+export const QUICK_WORLD: WorldKnobs = {
+  trainIds: 8,
+  valIds: 3,
+  testIds: 6,
+  maxId: 30,
+  trainRgbPerCam: 2,
+  trainIrPerCam: 2,
+  testRgbPerCam: 2,
+  testIrPerCam: 2,
+  irBlur: [0.8, 1.1],
+  irNoise: [0.03, 0.04],
+  shadeStd: 0.08,
+};
+
+/** CPU scale: the synthetic SYSU-like world, card §10.3's small generator, 64×32. */
+export const CPU_BASE: CmganConfig = {
+  data: {
+    root: "data/cmgan",
+    cache: "data/cache",
+    synthetic: true,
+    worldSeed: 2018,
+    world: CPU_WORLD,
+    height: 64,
+    width: 32,
+  },
+  model: {
+    backbone: "plain",
+    widths: [16, 32, 64, 128],
+    pretrained: null,
+    idHidden: 64,
+    discWidths: [64, 32],
+  },
+  loss: {
+    alpha: 1,
+    beta: 1,
+    gamma: 0.05,
+    eta: 1,
+    margin: 1.4,
+    mining: "all",
+    tripletNormalize: true,
+    tripletReduction: "mean",
+    advMode: "faithful",
+  },
+  train: {
+    steps: 400,
+    pairs: 12,
+    K: 5,
+    kMode: "algorithm",
+    // ×10 the paper's rates, keeping its 1:10 G:D ratio: we train from scratch (card §10.4).
+    lrG: 1e-3,
+    lrD: 1e-2,
+    beta1: 0.5,
+    evalEvery: 100,
+  },
+  eval: { trials: 10, multiShot: 10, normalize: true },
+  baseline: "none",
+};
+
+/**
+ * Paper scale (config values only; not run here): SYSU-MM01 in its release layout,
+ * ImageNet-pretrained ResNet-50, 256×128, batch of 20 pairs, the paper's rates, 2000
+ * epochs of 296 pairs ≈ 30k steps (card §5.2).
+ */
+export const PAPER_BASE: CmganConfig = {
+  data: {
+    root: "data/real/sysu_mm01",
+    cache: "data/cache",
+    synthetic: false,
+    worldSeed: 2018,
+    world: CPU_WORLD,
+    height: 256,
+    width: 128,
+  },
+  model: {
+    backbone: "resnet50",
+    widths: [],
+    pretrained: "data/pretrained/resnet50_imagenet/model.json",
+    idHidden: 512,
+    discWidths: [1024, 512],
+  },
+  loss: { ...CPU_BASE.loss },
+  train: {
+    steps: 30000,
+    pairs: 20,
+    K: 5,
+    kMode: "algorithm",
+    lrG: 1e-4,
+    lrD: 1e-3,
+    beta1: 0.5,
+    evalEvery: 1000,
+  },
+  eval: { trials: 10, multiShot: 10, normalize: true },
+  baseline: "none",
+};
+
+/** Quick mode: a tiny world in its own folder and a few steps. */
+export const QUICK_DELTA: Delta<CmganConfig> = {
+  data: { root: "data/cmgan-quick", world: QUICK_WORLD },
+  train: { steps: 6, pairs: 4, evalEvery: 3 },
+  eval: { trials: 2 },
+};
+
+/** The margins of Fig. 3 other than the paper's choice 1.4 (which is the `full` row). */
+export const SWEPT_MARGINS = [0.7, 0.9, 1.2, 1.5, 1.6] as const;
+
+/** Row id of the margin-sweep row for ξ. */
+export function marginRow(xi: number): string {
+  return `margin-${xi.toFixed(1)}`;
+}
+
+/** Our metric names: `<mode>_<ss|ms>_<r1|r10|r20|mAP>`, in Table 1's column order. */
+export const TABLE_METRICS: string[] = ["all", "indoor"].flatMap((mode) =>
+  ["ss", "ms"].flatMap((shot) => ["r1", "r10", "r20", "mAP"].map((m) => `${mode}_${shot}_${m}`))
+);
+
+/** Table 1's 16 numbers of a row, in {@link TABLE_METRICS} order. */
+function table1(values: number[]): Record<string, number> {
+  return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, values[i]]));
+}
+
+/** The ablation rows (card §7.3, §10.5) as switch sets over the base config. */
+export const ROWS: RowSpec<CmganConfig>[] = [
+  {
+    id: "pixels",
+    label: "Grayscale pixels + Euclidean (row 1 analog)",
+    table: "Table 1",
+    delta: { baseline: "pixels" },
+    paper: table1([
+      2.76,
+      18.25,
+      31.91,
+      4.24,
+      3.82,
+      22.77,
+      37.63,
+      2.16,
+      3.22,
+      24.68,
+      44.52,
+      7.25,
+      4.75,
+      29.06,
+      49.38,
+      3.51,
+    ]),
+  },
+  {
+    id: "idOnly",
+    label: "cmGAN, only ID predictions (row 14)",
+    table: "Table 1",
+    delta: { loss: { alpha: 0, beta: 1 } },
+    paper: table1([
+      11.52,
+      41.72,
+      56.54,
+      13.03,
+      17.23,
+      52.77,
+      68.14,
+      25.46,
+      13.23,
+      44.87,
+      59.65,
+      8.65,
+      21.4,
+      58.59,
+      71.42,
+      17.0,
+    ]),
+  },
+  {
+    id: "tripletOnly",
+    label: "cmGAN, only triplet loss (row 13)",
+    table: "Table 1",
+    delta: { loss: { alpha: 1, beta: 0 } },
+    paper: table1([
+      18.37,
+      64.12,
+      80.96,
+      22.04,
+      19.52,
+      73.33,
+      89.93,
+      31.38,
+      22.29,
+      69.63,
+      84.8,
+      15.56,
+      25.29,
+      77.57,
+      91.72,
+      22.49,
+    ]),
+  },
+  {
+    id: "full",
+    label: "cmGAN (row 15)",
+    table: "Table 1",
+    delta: {},
+    paper: table1([
+      26.97,
+      67.51,
+      80.56,
+      27.8,
+      31.49,
+      72.74,
+      85.01,
+      22.27,
+      31.63,
+      77.23,
+      89.18,
+      42.19,
+      37.0,
+      80.94,
+      92.11,
+      32.76,
+    ]),
+  },
+  {
+    id: "noAdv",
+    label: "ID + triplet, no discriminator loss (Fig. 5; γ = 0)",
+    table: "Fig. 5",
+    delta: { loss: { gamma: 0 } },
+  },
+  ...SWEPT_MARGINS.map((xi): RowSpec<CmganConfig> => ({
+    id: marginRow(xi),
+    label: `cmGAN, ξ = ${xi} (Fig. 3)`,
+    table: "Fig. 3",
+    delta: { loss: { margin: xi } },
+  })),
+];

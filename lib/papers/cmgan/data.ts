@@ -1,0 +1,163 @@
+/**
+ * cmGAN's data: the synthetic SYSU-like world rendered in SYSU-MM01's release layout (or a
+ * real copy), loaded through the SYSU-MM01 loader, decoded once into a pixel cache, and
+ * served as cross-modal pair batches (card §10.2, Alg. 1 lines 1–3).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { cachedPixels } from "../../data/cache.ts";
+import { generate } from "../../data/generate.ts";
+import { imageBytes, type ImageSize, pixelsToTensor } from "../../data/images.ts";
+import { loadSysuMM01 } from "../../data/loaders/sysu_mm01.ts";
+import type { ReidDataset, ReidImage } from "../../data/types.ts";
+import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
+import type { EvalItem } from "../../eval/protocols.ts";
+import type { CmganConfig, WorldKnobs } from "./config.ts";
+
+/** Network inputs are scaled to [−1, 1] (card §10.2). */
+export const INPUT_NORMALIZATION = {
+  mean: [0.5, 0.5, 0.5] as [number, number, number],
+  std: [0.5, 0.5, 0.5] as [number, number, number],
+};
+
+/** The `sysu_mm01` preset with the world knobs applied (cameras 3 and 6 are the IR ones). */
+export function sysuWorld(knobs: WorldKnobs): SysuConfig {
+  const base = DEFAULT_CONFIGS.sysu_mm01;
+  const cameras = base.cameras.map((cam) => {
+    if (cam.id !== 3 && cam.id !== 6) return cam;
+    const ir = cam.id === 3 ? 0 : 1;
+    return { ...cam, blur: knobs.irBlur[ir], noise: knobs.irNoise[ir] };
+  });
+  return {
+    ...base,
+    cameras,
+    appearance: { ...base.appearance, shadeStd: knobs.shadeStd },
+    trainIds: knobs.trainIds,
+    valIds: knobs.valIds,
+    testIds: knobs.testIds,
+    maxId: knobs.maxId,
+    trainRgbPerCam: knobs.trainRgbPerCam,
+    trainIrPerCam: knobs.trainIrPerCam,
+    testRgbPerCam: knobs.testRgbPerCam,
+    testIrPerCam: knobs.testIrPerCam,
+  };
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Renders the synthetic world into `data.root/sysu_mm01` unless it is already there with
+ * this config (generation is idempotent). Two grid workers may start at once, so the
+ * render runs under a lock file; the second waits for it.
+ */
+export async function ensureSyntheticData(
+  data: CmganConfig["data"],
+  log: (line: string) => void = () => {},
+): Promise<void> {
+  await Deno.mkdir(data.root, { recursive: true });
+  const lock = join(data.root, "sysu_mm01.lock");
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      const file = await Deno.open(lock, { createNew: true, write: true });
+      file.close();
+      break;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      const age = Date.now() - (await Deno.stat(lock).catch(() => null))?.mtime?.getTime()!;
+      if (age > 10 * 60_000) await Deno.remove(lock).catch(() => {}); // a crashed renderer
+      if (Date.now() > deadline) throw new Error(`${lock}: another process holds the lock`);
+      await sleep(500);
+    }
+  }
+  try {
+    await generate({
+      presets: ["sysu_mm01"],
+      root: data.root,
+      seed: data.worldSeed,
+      force: false,
+      workers: 1,
+      sheets: null,
+      configs: { sysu_mm01: sysuWorld(data.world) },
+      log,
+    });
+  } finally {
+    await Deno.remove(lock).catch(() => {});
+  }
+}
+
+/** Decoded images of one part of the dataset. */
+export interface PixelSet {
+  /** Indices into `dataset.images`, in pixel order. */
+  indices: number[];
+  /** uint8 N×H×W×3. */
+  pixels: Uint8Array;
+  size: ImageSize;
+}
+
+/** Everything a cmGAN cell reads: the dataset, its train/val/test pixels and the classes. */
+export interface CmganData {
+  dataset: ReidDataset;
+  train: PixelSet;
+  val: PixelSet;
+  test: PixelSet;
+  /** Training pid → class index (sorted pids). */
+  classOf: Map<number, number>;
+  numClasses: number;
+}
+
+async function pixelSet(
+  dataset: ReidDataset,
+  indices: number[],
+  size: ImageSize,
+  name: string,
+  cacheDir: string,
+): Promise<PixelSet> {
+  const paths = indices.map((i) => dataset.images[i].path);
+  const { pixels } = await cachedPixels(paths, size, { name, cacheDir });
+  return { indices, pixels, size };
+}
+
+/** Loads (rendering first when synthetic) the dataset and decodes its three parts. */
+export async function loadCmganData(
+  data: CmganConfig["data"],
+  log: (line: string) => void = () => {},
+): Promise<CmganData> {
+  if (data.synthetic) await ensureSyntheticData(data, log);
+  const root = data.synthetic ? join(data.root, "sysu_mm01") : data.root;
+  const dataset = loadSysuMM01(root, { verbose: false });
+  const size = { height: data.height, width: data.width };
+  const of = (split: string) => dataset.images.flatMap((im, i) => (im.split === split ? [i] : []));
+  const tag = data.synthetic ? `cmgan-w${data.worldSeed}` : "sysu";
+  const [train, val, test] = await Promise.all([
+    pixelSet(dataset, of("train"), size, `${tag}-train`, data.cache),
+    pixelSet(dataset, of("val"), size, `${tag}-val`, data.cache),
+    pixelSet(dataset, of("all"), size, `${tag}-test`, data.cache),
+  ]);
+  if (train.indices.length === 0 || test.indices.length === 0) {
+    throw new Error(`${root}: no train or no test images (SYSU-MM01 exp/ lists)`);
+  }
+  const pids = [...new Set(train.indices.map((i) => dataset.images[i].pid))].sort((a, b) => a - b);
+  const classOf = new Map(pids.map((pid, c) => [pid, c]));
+  return { dataset, train, val, test, classOf, numClasses: pids.length };
+}
+
+/** A float NHWC tensor in [−1, 1] of the images at `positions` of a pixel set. */
+export function batchTensor(set: PixelSet, positions: readonly number[]): tf.Tensor4D {
+  const per = imageBytes(set.size);
+  const out = new Uint8Array(positions.length * per);
+  positions.forEach((p, i) => out.set(set.pixels.subarray(p * per, (p + 1) * per), i * per));
+  return pixelsToTensor(out, set.size, 0, positions.length, INPUT_NORMALIZATION);
+}
+
+/** The evaluation items (pid, camera, modality) of a pixel set, in pixel order. */
+export function evalItems(dataset: ReidDataset, set: PixelSet): EvalItem[] {
+  return set.indices.map((i) => {
+    const im: ReidImage = dataset.images[i];
+    return { pid: im.pid, camid: im.camid, modality: im.modality };
+  });
+}

@@ -1,0 +1,302 @@
+/**
+ * One cmGAN run end to end: data → networks → alternating training (with the loss series
+ * of Figs. 4–5 and periodic validation mAP) → features of the test identities → the SYSU
+ * protocol's 16 numbers (all/indoor × single/multi-shot × r1/r10/r20/mAP, 10 gallery
+ * trials each). Used by the grid cell and by the notebook.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { crossModalBatches } from "../../data/samplers.ts";
+import { pairwiseDistance } from "../../eval/distance.ts";
+import { type EvalResult, evaluate, rankK } from "../../eval/evaluate.ts";
+import { type EvalItem, sysuMM01 } from "../../eval/protocols.ts";
+import type { Rng } from "../../runtime/random.ts";
+import { LossHistory } from "../../train/history.ts";
+import type { CmganConfig } from "./config.ts";
+import { batchTensor, type CmganData, evalItems, type PixelSet } from "./data.ts";
+import { buildNetworks, type CmganNetworks, disposeNetworks } from "./model.ts";
+import { CmganTrainer, type StepLosses } from "./train.ts";
+
+/** Features of a pixel set: row-major [rows, cols]. */
+export interface Features {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** Embeds every image of a set in evaluation mode, in chunks; L2-normalised when asked. */
+export function embedSet(
+  embed: (x: tf.Tensor4D) => tf.Tensor2D,
+  set: PixelSet,
+  normalize: boolean,
+  chunk = 128,
+): Features {
+  const n = set.indices.length;
+  const parts: Float32Array[] = [];
+  let cols = 0;
+  for (let start = 0; start < n; start += chunk) {
+    const positions = Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
+    const f = tf.tidy(() => {
+      const y = embed(batchTensor(set, positions));
+      return normalize ? y.div(y.norm("euclidean", 1, true).add(1e-12)) : y;
+    });
+    cols = f.shape[1] as number;
+    parts.push(f.dataSync() as Float32Array);
+    f.dispose();
+  }
+  const data = new Float32Array(n * cols);
+  let offset = 0;
+  for (const p of parts) {
+    data.set(p, offset);
+    offset += p.length;
+  }
+  return { data, rows: n, cols };
+}
+
+/** Grayscale pixels (luminance of RGB; IR is gray already) as features: Table 1 row 1's analog. */
+export function pixelFeatures(set: PixelSet): Features {
+  const per = set.size.height * set.size.width;
+  const n = set.indices.length;
+  const data = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < per; j++) {
+      const o = (i * per + j) * 3;
+      data[i * per + j] = (0.299 * set.pixels[o] + 0.587 * set.pixels[o + 1] +
+        0.114 * set.pixels[o + 2]) / 255;
+    }
+  }
+  return { data, rows: n, cols: per };
+}
+
+function subset(f: Features, rows: number[]): Features {
+  const data = new Float32Array(rows.length * f.cols);
+  rows.forEach((r, i) => data.set(f.data.subarray(r * f.cols, (r + 1) * f.cols), i * f.cols));
+  return { data, rows: rows.length, cols: f.cols };
+}
+
+/** Query (IR) and gallery candidates (RGB) of a test set, with their distances. */
+export interface SysuSplit {
+  query: EvalItem[];
+  gallery: EvalItem[];
+  /** Positions in the pixel set of each query / gallery item. */
+  queryRows: number[];
+  galleryRows: number[];
+  dist: { data: Float32Array; rows: number; cols: number };
+}
+
+/** Splits a test set into IR queries and RGB candidates and computes Euclidean distances. */
+export async function sysuDistances(features: Features, items: EvalItem[]): Promise<SysuSplit> {
+  const queryRows = items.flatMap((it, i) => (it.modality === "ir" ? [i] : []));
+  const galleryRows = items.flatMap((it, i) => (it.modality === "rgb" ? [i] : []));
+  const dist = await pairwiseDistance(
+    subset(features, queryRows),
+    subset(features, galleryRows),
+    "euclidean",
+  );
+  return {
+    query: queryRows.map((i) => items[i]),
+    gallery: galleryRows.map((i) => items[i]),
+    queryRows,
+    galleryRows,
+    dist,
+  };
+}
+
+/** The four SYSU settings of Table 1. */
+export const SETTINGS = [
+  { key: "all_ss", mode: "all", multi: false },
+  { key: "all_ms", mode: "all", multi: true },
+  { key: "indoor_ss", mode: "indoor", multi: false },
+  { key: "indoor_ms", mode: "indoor", multi: true },
+] as const;
+
+/** Table 1's 16 numbers (percent) of one model's test distances. */
+export function sysuMetrics(
+  split: SysuSplit,
+  evalConfig: CmganConfig["eval"],
+): { metrics: Record<string, number>; results: Record<string, EvalResult> } {
+  const metrics: Record<string, number> = {};
+  const results: Record<string, EvalResult> = {};
+  for (const s of SETTINGS) {
+    const protocol = sysuMM01({
+      mode: s.mode,
+      shots: s.multi ? evalConfig.multiShot : 1,
+      trials: evalConfig.trials,
+      seed: 0,
+    });
+    const r = evaluate(split.dist, split.query, split.gallery, protocol);
+    results[s.key] = r;
+    for (const k of [1, 10, 20]) metrics[`${s.key}_r${k}`] = 100 * rankK(r, k);
+    metrics[`${s.key}_mAP`] = 100 * r.mAP;
+  }
+  return { metrics, results };
+}
+
+/** Options of {@link trainCmgan}. */
+export interface TrainOptions {
+  history?: LossHistory;
+  log?: (line: string) => void;
+  /** Called after every step (live plots). */
+  onStep?: (step: number, losses: StepLosses) => void | Promise<void>;
+}
+
+/** A trained model and what its training recorded. */
+export interface TrainedCmgan {
+  nets: CmganNetworks;
+  trainer: CmganTrainer;
+  history: LossHistory;
+  /** Wall seconds per training step (data included, validation excluded). */
+  secondsPerStep: number;
+}
+
+/** Trains cmGAN on `data` with `config`; every random draw comes from `rng`. */
+export async function trainCmgan(
+  config: CmganConfig,
+  data: CmganData,
+  rng: Rng,
+  options: TrainOptions = {},
+): Promise<TrainedCmgan> {
+  const history = options.history ?? new LossHistory();
+  const log = options.log ?? (() => {});
+  const nets = await buildNetworks(config, data.numClasses, rng.fork("init"));
+  const trainer = new CmganTrainer(nets, config, rng.fork("mining"));
+  const { steps, pairs, evalEvery } = config.train;
+  const positionOf = new Map(data.train.indices.map((index, p) => [index, p]));
+  const batches = crossModalBatches(
+    data.dataset,
+    { p: pairs, k: 1, batches: steps },
+    rng.fork("batches"),
+    data.train.indices,
+  );
+  const valItems = evalItems(data.dataset, data.val);
+  let trainSeconds = 0;
+  for (let s = 1; s <= steps; s++) {
+    const t0 = performance.now();
+    const b = batches[s - 1];
+    const rgb = batchTensor(data.train, b.rgb.map((i) => positionOf.get(i)!));
+    const ir = batchTensor(data.train, b.ir.map((i) => positionOf.get(i)!));
+    let losses: StepLosses;
+    try {
+      losses = trainer.step({ rgb, ir, classes: b.pids.map((pid) => data.classOf.get(pid)!) });
+    } finally {
+      tf.dispose([rgb, ir]);
+    }
+    trainSeconds += (performance.now() - t0) / 1000;
+    const { player, ...values } = losses;
+    history.record(s, { ...values, [`${player === "G" ? "g" : "d"}_step_l_dis`]: values.l_dis });
+    if (evalEvery > 0 && (s % evalEvery === 0 || s === steps) && data.val.indices.length > 0) {
+      const mAP = await validationMap(trainer, data, valItems, config);
+      if (mAP !== null) history.record(s, { val_mAP: mAP });
+    }
+    if (s % 50 === 0 || s === steps) {
+      log(
+        `step ${s}/${steps}: l_gen ${values.l_gen.toFixed(3)} l_dis ${values.l_dis.toFixed(3)} ` +
+          `(${(trainSeconds / s).toFixed(3)} s/step)`,
+      );
+    }
+    await options.onStep?.(s, losses);
+  }
+  return { nets, trainer, history, secondsPerStep: trainSeconds / steps };
+}
+
+/** Validation all-search single-shot mAP (one gallery draw), or null when it has no valid query. */
+async function validationMap(
+  trainer: CmganTrainer,
+  data: CmganData,
+  items: EvalItem[],
+  config: CmganConfig,
+): Promise<number | null> {
+  const features = embedSet((x) => trainer.embed(x), data.val, config.eval.normalize);
+  const split = await sysuDistances(features, items);
+  try {
+    const r = evaluate(
+      split.dist,
+      split.query,
+      split.gallery,
+      sysuMM01({ mode: "all", trials: 1 }),
+    );
+    return 100 * r.mAP;
+  } catch {
+    return null;
+  }
+}
+
+function tailMean(values: number[], fraction: number, fromEnd: boolean): number {
+  const n = Math.max(1, Math.round(values.length * fraction));
+  const part = fromEnd ? values.slice(-n) : values.slice(0, n);
+  return part.reduce((a, b) => a + b, 0) / part.length;
+}
+
+/**
+ * Training diagnostics of Figs. 4–5 as numbers (card §10.6 C8, C9): the discriminator's
+ * loss and accuracy over the last 30% of steps, and how far l_gen and the total loss
+ * fell from the first 10% of steps to the last 10%.
+ */
+export function trainingDiagnostics(history: LossHistory): Record<string, number> {
+  const series = history.toJSON().series;
+  const values = (name: string) => (series[name]?.values ?? []).map((v) => v ?? NaN);
+  const ldis = values("l_dis");
+  const acc = values("d_acc");
+  const lgen = values("l_gen");
+  const ltotal = values("l_total");
+  if (ldis.length === 0) return {};
+  return {
+    l_dis_tail: tailMean(ldis, 0.3, true),
+    d_acc_tail: tailMean(acc, 0.3, true),
+    l_gen_drop: tailMean(lgen, 0.1, false) - tailMean(lgen, 0.1, true),
+    l_total_drop: tailMean(ltotal, 0.1, false) - tailMean(ltotal, 0.1, true),
+  };
+}
+
+/** What {@link runCmgan} returns. */
+export interface CmganRun {
+  metrics: Record<string, number>;
+  results: Record<string, EvalResult>;
+  split: SysuSplit;
+  features: Features;
+  testItems: EvalItem[];
+  trained: TrainedCmgan | null;
+}
+
+/**
+ * Trains (unless the config is the pixel baseline) and evaluates one cell. The caller
+ * owns `trained` and must free it with {@link disposeTrained}.
+ */
+export async function runCmgan(
+  config: CmganConfig,
+  data: CmganData,
+  rng: Rng,
+  options: TrainOptions = {},
+): Promise<CmganRun> {
+  const testItems = evalItems(data.dataset, data.test);
+  if (config.baseline === "pixels") {
+    const features = pixelFeatures(data.test);
+    const split = await sysuDistances(features, testItems);
+    return { ...sysuMetrics(split, config.eval), split, features, testItems, trained: null };
+  }
+  const trained = await trainCmgan(config, data, rng, options);
+  const embed = (x: tf.Tensor4D) => trained.trainer.embed(x);
+  const features = embedSet(embed, data.test, config.eval.normalize);
+  const split = await sysuDistances(features, testItems);
+  const { metrics, results } = sysuMetrics(split, config.eval);
+  // The other feature variant of card §6 step 4, for the record.
+  const other = await sysuDistances(
+    embedSet(embed, data.test, !config.eval.normalize),
+    testItems,
+  );
+  const otherMetrics = sysuMetrics(other, config.eval).metrics;
+  const tag = config.eval.normalize ? "raw" : "l2";
+  metrics[`${tag}_all_ss_r1`] = otherMetrics.all_ss_r1;
+  metrics[`${tag}_all_ss_mAP`] = otherMetrics.all_ss_mAP;
+  Object.assign(metrics, trainingDiagnostics(trained.history));
+  metrics.seconds_per_step = trained.secondsPerStep;
+  return { metrics, results, split, features, testItems, trained };
+}
+
+/** Frees a trained model. */
+export function disposeTrained(trained: TrainedCmgan | null): void {
+  if (!trained) return;
+  trained.trainer.dispose();
+  disposeNetworks(trained.nets);
+}
