@@ -82,6 +82,8 @@ export function groupBatches(
  * One epoch of P identities × K images from `indices` (default: the "train"
  * split). Junk (pid −1) and gallery distractors (pid 0) are not identities
  * and are left out; see {@link isIdentity}.
+ *
+ * @see notebooks/00_introduction.ipynb §4 (P×K batches)
  */
 export function identityBatches(
   dataset: ReidDataset,

@@ -75,7 +75,11 @@ export interface LoadSplitOptions {
   identitiesOnly?: boolean;
 }
 
-/** The absolute path of an image of `dataset`. */
+/**
+ * The absolute path of an image of `dataset`.
+ *
+ * @see notebooks/00_introduction.ipynb §5 (a ranked gallery)
+ */
 export function imagePath(dataset: ReidDataset, index: number): string {
   const p = dataset.images[index].path;
   return isAbsolute(p) ? p : join(dataset.root, p);

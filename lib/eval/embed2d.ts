@@ -253,6 +253,8 @@ const TSNE_MAX_POINTS = 2000;
  * usual optimiser: perplexity-calibrated Gaussian affinities, symmetrised;
  * early exaggeration; momentum 0.5 then 0.8; per-coordinate adaptive gains.
  * Deterministic for a given `rng` state; at most 2,000 points.
+ *
+ * @see notebooks/00_introduction.ipynb §5 (the feature space)
  */
 export async function tsne(
   x: DenseMatrix,

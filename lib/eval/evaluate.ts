@@ -327,6 +327,8 @@ function evaluateSysu(
  *
  * Throws when the shapes disagree, a distance is not finite, or no query has a
  * valid match (the message states the protocol's rule).
+ *
+ * @see notebooks/00_introduction.ipynb §3 (the metrics, on a toy example)
  */
 export function evaluate(
   dist: DistanceMatrix,

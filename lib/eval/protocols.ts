@@ -113,6 +113,8 @@ export interface Market1501Options {
  * Market-1501 / DukeMTMC-reID single-query: gallery images with the query's
  * identity *and* camera are ignored; queries left without a match are skipped.
  * Equals torchreid's `eval_market1501` (plus mINP).
+ *
+ * @see notebooks/00_introduction.ipynb §3 (the metrics, on a toy example)
  */
 export function market1501(options: Market1501Options = {}): StandardProtocol {
   const junk = options.junkPids ?? [-1];

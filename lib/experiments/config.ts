@@ -104,6 +104,8 @@ export interface ResolvedConfig<C extends Config = Config> {
  * The config of `row` at `scale`: base, then the row's delta, then (in quick mode) the
  * spec's quick delta; with its hash. The paper name and spec version are part of the
  * hashed text, so a version bump invalidates stored results.
+ *
+ * @see notebooks/00_introduction.ipynb §2 (a row's config, shrunk in quick mode)
  */
 export async function resolveConfig<C extends Config>(
   spec: PaperSpec<C>,

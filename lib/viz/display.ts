@@ -79,6 +79,8 @@ export function displayMessage(
  * replaced by calling again with the same id and `update: true` (live progress,
  * loss curves). Outside a kernel: nothing, or the `text/plain` form when
  * `printOutside` is set.
+ *
+ * @see notebooks/00_introduction.ipynb §1 (showing images in the notebook)
  */
 export async function display(bundle: MimeBundle, options: DisplayOptions = {}): Promise<void> {
   const { msgType, content } = displayMessage(bundle, options);

@@ -105,6 +105,8 @@ export function itemsMatch(q: EvalItem, g: EvalItem, matchBy: MatchBy): boolean 
 /**
  * Whether the protocol ignores gallery item `g` for query `q`: any of its rules
  * holds (the semantics `evaluate` applies).
+ *
+ * @see notebooks/00_introduction.ipynb §3 (the metrics, on a toy example)
  */
 export function isExcluded(protocol: GalleryProtocol, q: EvalItem, g: EvalItem): boolean {
   const match = itemsMatch(q, g, protocol.matchBy);
@@ -238,6 +240,8 @@ export function attributeWords(item: EvalItem, names: string[] | undefined): str
  * Compose the ranked gallery as one PNG (via sharp): a row per query, top-k
  * with green/red borders, rank and distance under each item, excluded items
  * skipped. A row whose query has no true match left is marked "no match".
+ *
+ * @see notebooks/00_introduction.ipynb §5 (a ranked gallery)
  */
 export async function rankedGallery(options: GalleryOptions): Promise<RankedGallery> {
   if (options.rows.length === 0) throw new Error("rankedGallery: no query rows given");

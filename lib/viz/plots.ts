@@ -57,6 +57,8 @@ function lossSeries(input: LossInput): Record<string, SeriesLike> {
 /**
  * Loss curves: one line per series (e.g. generator vs discriminator), against
  * the training step.
+ *
+ * @see notebooks/00_introduction.ipynb §4 (training, live loss curve)
  */
 export function lossCurves(input: LossInput, options: LossCurveOptions = {}): FigureBundle {
   const all = lossSeries(input);
@@ -115,7 +117,11 @@ export interface CmcOptions {
   height?: number;
 }
 
-/** CMC curves (rank-k accuracy against k), in percent, one line per method or row. */
+/**
+ * CMC curves (rank-k accuracy against k), in percent, one line per method or row.
+ *
+ * @see notebooks/00_introduction.ipynb §5 (evaluation)
+ */
 export function cmcCurves(
   curves: CmcCurve[] | Record<string, number[]>,
   options: CmcOptions = {},
@@ -263,6 +269,8 @@ export function classColors(n: number): string[] {
 /**
  * A 2-D feature scatter (PCA / t-SNE output): colour by identity, marker by
  * modality — the picture of whether identities cluster across modalities.
+ *
+ * @see notebooks/00_introduction.ipynb §5 (the feature space)
  */
 export function featureScatter(points: Points2D, options: ScatterOptions): FigureBundle {
   let xs: number[];

@@ -87,6 +87,8 @@ export function listImages(path: string): FolderFiles {
 /**
  * A text picture of what is at `root`, two levels deep, a few entries per
  * folder: what a layout error shows as "found".
+ *
+ * @see notebooks/00_introduction.ipynb §2 (the datasets and their layouts)
  */
 export function describeTree(root: string, depth = 2, perFolder = 8): string {
   if (!isDir(root)) return `  ${root}  (does not exist or is not a folder)`;

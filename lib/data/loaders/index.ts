@@ -60,6 +60,8 @@ export const DATASET_NAMES: readonly DatasetName[] = Object.keys(LOADERS) as Dat
  * Loads dataset `name` from `root` (the release folder, or a folder holding it
  * under the release's own folder name). Prints a summary unless
  * `options.verbose` is false.
+ *
+ * @see notebooks/00_introduction.ipynb §2 (the datasets and their layouts)
  */
 export function loadDataset<K extends DatasetName>(
   name: K,

@@ -60,7 +60,11 @@ export function splitSummaries(dataset: ReidDataset): SplitSummary[] {
   });
 }
 
-/** A readable multi-line summary of a loaded dataset. */
+/**
+ * A readable multi-line summary of a loaded dataset.
+ *
+ * @see notebooks/00_introduction.ipynb §2 (the datasets and their layouts)
+ */
 export function summarize(dataset: ReidDataset): string {
   const lines = [`${dataset.name} (${dataset.root}): ${dataset.images.length} images`];
   lines.push("  split      ids  images  cameras           rgb     ir  junk  distr  attrs");

@@ -112,6 +112,8 @@ export function smallResNetStages(
  *
  * BN layers behave as in training only when the model is called with
  * `model.apply(x, { training: true })`.
+ *
+ * @see notebooks/00_introduction.ipynb §4 (training the default backbone)
  */
 export function smallResNet(options: SmallResNetOptions): tf.LayersModel {
   const rng = options.seed instanceof Rng ? options.seed : new Rng(options.seed);

@@ -26,6 +26,8 @@ export interface CrossEntropyOptions {
 /**
  * Softmax cross-entropy of `logits` [N, C] against integer `labels`, averaged
  * over the batch: (1/N) Σ_i Σ_k −t_ik log softmax(ℓ_i)_k.
+ *
+ * @see notebooks/00_introduction.ipynb §4 (identity cross-entropy with label smoothing)
  */
 export function crossEntropy(
   logits: tf.Tensor2D,

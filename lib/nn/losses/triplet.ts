@@ -60,6 +60,8 @@ export interface BatchHardTripletOptions {
  * torchreid) and the nearest other-label sample;
  * loss = mean_i [m + d_ap(i) − d_an(i)]₊ (or softplus(d_ap − d_an) with the soft margin).
  * Anchors with no other-label sample in the batch are left out of the mean.
+ *
+ * @see notebooks/00_introduction.ipynb §4 (batch-hard triplet)
  */
 export function batchHardTriplet(
   features: tf.Tensor2D,
