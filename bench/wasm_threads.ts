@@ -7,8 +7,9 @@
  *     deno run -A bench/wasm_threads.ts [--rounds 3] [--steps 4] [--threads 2]
  *
  * Each measurement is a child process (a process has one wasm module, so
- * thread counts cannot change inside one): `--child conv|train --threads N`
- * prints one JSON line with its median milliseconds.
+ * builds and thread counts cannot change inside one):
+ * `--child conv|train --build simd|threaded --threads N` prints one JSON line
+ * with its median milliseconds and the CPU time it used per wall second.
  *
  * @module
  */
@@ -24,6 +25,7 @@ const BATCH = 64;
 
 interface ChildResult {
   what: string;
+  build: string;
   threads: number;
   /** Median milliseconds per conv2d call or per training step. */
   ms: number;
@@ -48,10 +50,11 @@ function processCpuSeconds(): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function startWasm(threads: number): Promise<number> {
+/** Starts wasm: the SIMD build (1 thread) or the threaded SIMD build with `threads` threads. */
+async function startWasm(build: string, threads: number): Promise<number> {
   setWasmPaths(wasmBinaryDir());
   registerWasmGradientKernels();
-  if (threads > 1) {
+  if (build === "threaded") {
     const result = await enableWasmThreads(threads);
     if (!result.started) throw new Error(`threads did not start: ${result.reason}`);
     return result.threads;
@@ -90,36 +93,31 @@ function timeTrain(steps: number): number {
   return median(times);
 }
 
-async function child(what: string, threads: number, reps: number): Promise<void> {
-  const actual = await startWasm(threads);
+/** One measured configuration: what to time, on which build, with how many threads. */
+interface Variant {
+  what: "conv" | "train";
+  build: "simd" | "threaded";
+  threads: number;
+}
+
+async function child(variant: Variant, reps: number): Promise<void> {
+  const actual = await startWasm(variant.build, variant.threads);
   const cpu = processCpuSeconds();
   const wall = performance.now();
-  const ms = what === "conv" ? timeConv(reps) : timeTrain(reps);
+  const ms = variant.what === "conv" ? timeConv(reps) : timeTrain(reps);
   const cpuPerWall = (processCpuSeconds() - cpu) / ((performance.now() - wall) / 1000);
-  const result: ChildResult = { what, threads: actual, ms, cpuPerWall };
+  const result: ChildResult = { ...variant, threads: actual, ms, cpuPerWall };
   console.log(JSON.stringify(result));
 }
 
-/** Runs children at once and returns their results. */
-async function runChildren(
-  specs: { what: string; threads: number }[],
-  reps: number,
-): Promise<ChildResult[]> {
+/** Runs one child process per variant, all at once, and returns their results. */
+async function runChildren(variants: Variant[], reps: number): Promise<ChildResult[]> {
   const script = new URL(import.meta.url).pathname;
   const outputs = await Promise.all(
-    specs.map(({ what, threads }) =>
+    variants.map(({ what, build, threads }) =>
       new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          script,
-          "--child",
-          what,
-          "--threads",
-          String(threads),
-          "--steps",
-          String(reps),
-        ],
+        args: ["run", "-A", script, "--child", what, "--build", build, "--threads", String(threads)]
+          .concat(["--steps", String(reps)]),
         stdout: "piped",
         stderr: "piped",
       }).output()
@@ -129,7 +127,7 @@ async function runChildren(
     const text = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
     if (!output.success || !text.startsWith("{")) {
       throw new Error(
-        `child ${JSON.stringify(specs[i])} failed: ${new TextDecoder().decode(output.stderr)}`,
+        `child ${JSON.stringify(variants[i])} failed: ${new TextDecoder().decode(output.stderr)}`,
       );
     }
     return JSON.parse(text) as ChildResult;
@@ -144,11 +142,16 @@ function load(): string {
   }
 }
 
+function describe(r: ChildResult): string {
+  return `${r.ms.toFixed(0)} ms (cpu/wall ${r.cpuPerWall.toFixed(2)})`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
       child: { type: "string" },
+      build: { type: "string", default: "simd" },
       threads: { type: "string", default: "2" },
       steps: { type: "string", default: "4" },
       rounds: { type: "string", default: "3" },
@@ -156,51 +159,65 @@ async function main(): Promise<void> {
   });
   const threads = Number(values.threads);
   const reps = Number(values.steps);
-  if (values.child) return await child(values.child, threads, reps);
+  if (values.child) {
+    const what = values.child === "conv" ? "conv" : "train";
+    const build = values.build === "threaded" ? "threaded" : "simd";
+    return await child({ what, build, threads }, reps);
+  }
 
-  console.log(`load average at start: ${load()} (2 cores, shared)`);
-  const convRatios: number[] = [];
-  const trainRatios: number[] = [];
-  const pairRatios: number[] = [];
+  console.log(`load average at start: ${load()} (2 cores, shared with other jobs)`);
+  const ratios: Record<string, number[]> = { conv: [], train: [], train1: [], pair: [] };
   for (let round = 0; round < Number(values.rounds); round++) {
+    const simd = (what: Variant["what"]): Variant => ({ what, build: "simd", threads: 1 });
+    const threaded = (what: Variant["what"], n: number): Variant => ({
+      what,
+      build: "threaded",
+      threads: n,
+    });
     // Alternate the order so drifting load does not favour one variant.
-    const order = round % 2 ? [threads, 1] : [1, threads];
-    const conv: Record<number, number> = {};
-    const train: Record<number, number> = {};
-    for (const n of order) conv[n] = (await runChildren([{ what: "conv", threads: n }], 5))[0].ms;
-    for (const n of order) {
-      train[n] = (await runChildren([{ what: "train", threads: n }], reps))[0].ms;
+    const inOrder = <T>(items: T[]): T[] => round % 2 ? [...items].reverse() : items;
+    const one = async (variant: Variant, n: number) => (await runChildren([variant], n))[0];
+    const conv: ChildResult[] = [];
+    for (const v of inOrder([simd("conv"), threaded("conv", threads)])) conv.push(await one(v, 5));
+    const train: ChildResult[] = [];
+    for (const v of inOrder([simd("train"), threaded("train", 1), threaded("train", threads)])) {
+      train.push(await one(v, reps));
     }
-    const pair = await runChildren([
-      { what: "train", threads: 1 },
-      { what: "train", threads: 1 },
-    ], reps);
-    const alone = BATCH / train[1];
-    const together = pair.reduce((sum, r) => sum + BATCH / r.ms, 0);
-    convRatios.push(conv[1] / conv[threads]);
-    trainRatios.push(train[1] / train[threads]);
-    pairRatios.push(together / alone);
+    if (round % 2) {
+      conv.reverse();
+      train.reverse();
+    }
+    const [convSimd, convThreaded] = conv;
+    const [trainSimd, trainThreaded1, trainThreaded] = train;
+    const pair = await runChildren([simd("train"), simd("train")], reps);
+    const alone = BATCH / (trainSimd.ms / 1000);
+    const together = pair.reduce((sum, r) => sum + BATCH / (r.ms / 1000), 0);
+    ratios.conv.push(convSimd.ms / convThreaded.ms);
+    ratios.train.push(trainSimd.ms / trainThreaded.ms);
+    ratios.train1.push(trainSimd.ms / trainThreaded1.ms);
+    ratios.pair.push(together / alone);
     console.log(
-      `round ${round + 1}: conv2d [16,56,56,64]*[3,3,64,64] ${
-        conv[1].toFixed(0)
-      } ms (1 thread) vs ` +
-        `${conv[threads].toFixed(0)} ms (${threads} threads) → ×${
-          convRatios.at(-1)!.toFixed(2)
-        }; ` +
-        `train step (batch ${BATCH}) ${train[1].toFixed(0)} ms vs ${
-          train[threads].toFixed(0)
-        } ms → ` +
-        `×${trainRatios.at(-1)!.toFixed(2)}; two 1-thread processes: ` +
-        `${pair.map((r) => r.ms.toFixed(0)).join(" + ")} ms/step, aggregate ` +
-        `${together.toFixed(1)} img/s vs ${alone.toFixed(1)} alone → ×${
-          pairRatios.at(-1)!.toFixed(2)
+      [
+        `round ${round + 1}:`,
+        `  conv2d [16,56,56,64]*[3,3,64,64]: SIMD ${describe(convSimd)}, threaded ×${threads} ` +
+        `${describe(convThreaded)} → speed-up ×${ratios.conv.at(-1)!.toFixed(2)}`,
+        `  train step (batch ${BATCH}): SIMD ${describe(trainSimd)}, threaded ×1 ` +
+        `${describe(trainThreaded1)}, threaded ×${threads} ${describe(trainThreaded)} → ` +
+        `speed-up ×${ratios.train.at(-1)!.toFixed(2)} (threaded ×1: ×${
+          ratios.train1.at(-1)!.toFixed(2)
+        })`,
+        `  two SIMD processes at once: ${pair.map(describe).join(" + ")} per step, ` +
+        `${together.toFixed(1)} img/s together vs ${alone.toFixed(1)} alone → ×${
+          ratios.pair.at(-1)!.toFixed(2)
         }`,
+      ].join("\n"),
     );
   }
+  const m = (key: string) => median(ratios[key]).toFixed(2);
   console.log(
-    `median speed-ups: conv2d ×${median(convRatios).toFixed(2)}, ` +
-      `train step ×${median(trainRatios).toFixed(2)} (${threads} threads vs 1), ` +
-      `two processes ×${median(pairRatios).toFixed(2)} aggregate throughput`,
+    `median over rounds: conv2d ×${m("conv")}, train step ×${m("train")} ` +
+      `(${threads} threads vs SIMD build; threaded build at 1 thread ×${m("train1")}), ` +
+      `two processes ×${m("pair")} aggregate images/s`,
   );
   console.log(`load average at end: ${load()}`);
 }

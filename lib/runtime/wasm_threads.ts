@@ -2,33 +2,48 @@
  * Starts the multi-threaded SIMD build of `@tensorflow/tfjs-backend-wasm` 4.22
  * under Deno, which the package does not do by itself.
  *
- * Three things stop it, all in `dist/tf-backend-wasm.node.js` (the entry Deno
- * loads):
+ * What stops it, all in `dist/tf-backend-wasm.node.js` (the entry Deno loads):
  *
  * 1. The flag `WASM_HAS_MULTITHREAD_SUPPORT` returns false whenever `IS_NODE`
  *    holds (tfjs issue #3830), and Deno 2 defines `process.versions.node`, so the
  *    single-threaded binary is chosen although Deno has everything threads need
  *    (shared `WebAssembly.Memory` and `WebAssembly.Module` cross
- *    `node:worker_threads` ports).
+ *    `node:worker_threads` ports, and the flag's own SharedArrayBuffer and
+ *    `WebAssembly.validate` probes pass).
  * 2. Once forced, the emscripten glue runs in its Node mode and calls
- *    `new (require("worker_threads").Worker)(url)` with the `blob:` URL that
- *    tfjs's `locateFile` makes of the pthread worker script; Deno's
- *    `node:worker_threads` accepts only file paths, so every worker fails with
- *    `ERR_WORKER_PATH`.
- * 3. The worker then receives the glue as a Blob of
- *    `wasmFactoryThreadedSimd.toString()` and `importScripts` it from a `blob:`
- *    URL with `fs.readFileSync`, and that source refers to the bundle's module
- *    variables (`require$$0`, `commonjsGlobal`, ...), which do not exist in a
- *    worker.
+ *    `new (require("worker_threads").Worker)(url)` (`PThread.allocateUnusedWorker`)
+ *    with the `blob:` URL that tfjs's `locateFile` makes of the pthread worker
+ *    script; Deno's `node:worker_threads` accepts only file paths:
+ *    `TypeError [ERR_WORKER_PATH]: The worker script or module filename must be
+ *    an absolute path or a relative path starting with './' or '../'.`
+ * 3. tfjs's worker script does `Object.assign(global, {location, ...})` in
+ *    strict mode, and `location` is a getter in Deno's worker scope:
+ *    `Cannot set property location of #<DedicatedWorkerGlobalScope> which has
+ *    only a getter`.
+ * 4. The worker gets the glue as a Blob of `wasmFactoryThreadedSimd.toString()`,
+ *    loads it with `fs.readFileSync` of a `blob:` URL, and that source refers to
+ *    the bundle's module variables (`require$$0`, `commonjsGlobal`, ...), which
+ *    do not exist in a worker.
+ * 5. backend.cc caps the XNNPACK pool at `emscripten_num_logical_cores() / 2`
+ *    (it assumes two hyper-threads per core), read from `os.cpus().length` in
+ *    Node mode: on a 2-core machine the threaded build runs 1 thread.
+ * 6. A running pthread keeps a ref on its worker (`worker.ref()` in
+ *    `runPthread`), so the XNNPACK pool keeps the process alive after the main
+ *    script ends.
  *
- * The shim here changes nothing in node_modules: while `tf.setBackend("wasm")`
- * runs, it records the text of the Blobs tfjs builds and turns the worker Blob's
- * object URL into a `.cjs` file in a temporary folder. That file is tfjs's own
- * worker script followed by a short prelude-after that defines the missing
- * module variables and makes the worker read the glue from a second file.
- * The global `Worker` that the glue replaces with the Node one is put back
- * afterwards (the XNNPACK thread pool is created during backend start-up, so no
- * worker is created later).
+ * Nothing in node_modules is changed. While `tf.setBackend("wasm")` runs, the
+ * shim records the text of the Blobs tfjs builds and answers the worker Blob's
+ * object URL with a `.cjs` file in a temporary folder (written once: rewriting
+ * it while earlier workers read it made some run an empty script and hang
+ * start-up): tfjs's own worker script between a prelude that makes `location`
+ * writable and lines that define the bundle variables and point the glue's
+ * object URL at a second file holding the glue. It reports `2 × count` cores to
+ * the glue, and wraps `worker_threads.Worker` so that the pool's workers are
+ * unref'd for good after start-up (they only compute while the main thread
+ * waits on them). The hooks, the global `Worker` the glue replaced with the
+ * Node one, and the files are removed once the backend is up: the glue waits
+ * for its 8 pool workers to load before it resolves, and the XNNPACK pool is
+ * created during start-up, so no worker starts later.
  *
  * @module
  */
@@ -39,13 +54,16 @@ import { getThreadsCount, setThreadsCount } from "@tensorflow/tfjs-backend-wasm"
 
 /** What {@link enableWasmThreads} achieved. */
 export interface WasmThreadsResult {
-  /** True when the wasm backend runs the threaded build with more than one thread. */
+  /** True when the wasm backend runs the threaded build with the threads asked for. */
   started: boolean;
   /** Threads XNNPACK uses (1 when not started or when the backend failed). */
   threads: number;
   /** Why threads are (not) running, for the start-up message. */
   reason: string;
 }
+
+/** Most threads the threaded build can run (its pool of pre-started workers). */
+export const MAX_THREADS = 8;
 
 /** Marks the Blob of the glue that tfjs sends to every worker. */
 const GLUE_PREFIX = "var WasmBackendModuleThreadedSimd";
@@ -184,14 +202,20 @@ function installHooks(count: number): () => void {
 
 /**
  * Initialises the `wasm` backend with the threaded SIMD build and `count`
- * threads (call it instead of `tf.setBackend("wasm")`, after `setWasmPaths`).
+ * threads, 1 to {@link MAX_THREADS} (call it instead of `tf.setBackend("wasm")`,
+ * after `setWasmPaths` and after registering any extra wasm kernels). A count
+ * of 1 only serves to measure what the threaded build costs by itself.
  *
  * On failure the flag is set back to false and the thread count to 1, so a
  * following `tf.setBackend("wasm")` starts the single-threaded SIMD build.
  */
 export async function enableWasmThreads(count: number): Promise<WasmThreadsResult> {
-  if (!Number.isInteger(count) || count < 2) {
-    throw new Error(`enableWasmThreads: count must be an integer >= 2, got ${count}`);
+  // 8 is the glue's pre-started pool (and backend.cc's cap): more threads would
+  // need workers started after the hooks are gone.
+  if (!Number.isInteger(count) || count < 1 || count > MAX_THREADS) {
+    throw new Error(
+      `enableWasmThreads: count must be an integer from 1 to ${MAX_THREADS}, got ${count}`,
+    );
   }
   if (!(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))) {
     return { started: false, threads: 1, reason: "no wasm SIMD (the threaded build needs it)" };
@@ -228,8 +252,12 @@ export async function enableWasmThreads(count: number): Promise<WasmThreadsResul
   }
   if (!ok) return fail(`threaded wasm did not start: ${errors.join("; ") || "unknown reason"}`);
   const threads = getThreadsCount();
-  if (threads < 2) {
-    return { started: false, threads, reason: `threaded build started with ${threads} thread` };
+  if (threads !== count) {
+    return {
+      started: false,
+      threads,
+      reason: `threaded build started with ${threads} thread(s) instead of ${count}`,
+    };
   }
   return { started: true, threads, reason: `threaded SIMD build, ${threads} threads` };
 }

@@ -128,6 +128,8 @@ Deno.test("threaded wasm starts, uses 2 threads, matches single-threaded wasm an
   }
 });
 
-Deno.test("enableWasmThreads rejects a count below 2", async () => {
-  await assert.rejects(() => enableWasmThreads(1), /integer >= 2/);
+Deno.test("enableWasmThreads rejects thread counts outside 1..8", async () => {
+  await assert.rejects(() => enableWasmThreads(0), /integer from 1 to 8, got 0/);
+  await assert.rejects(() => enableWasmThreads(9), /integer from 1 to 8, got 9/);
+  await assert.rejects(() => enableWasmThreads(2.5), /got 2.5/);
 });
