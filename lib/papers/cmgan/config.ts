@@ -27,6 +27,20 @@ export type WorldKnobs = {
   irNoise: [number, number];
   /** Std of each identity's garment shade offset (larger = identities easier to tell apart). */
   shadeStd: number;
+  /** Multiplier of the IR cameras' gain (contrast of the thermal image). */
+  irGain: number;
+  /**
+   * Share of identities with a patterned top (stripes, logo, check); the preset's 0.6.
+   * Patterns change emissivity, so they are one of the few cues both modalities see.
+   */
+  patternShare: number;
+  /** Probability of a backpack (ambient temperature: dark in IR); the preset's 0.3. */
+  backpack: number;
+  /**
+   * Probability of a short lower garment (hot skin in IR) for both genders; null keeps the
+   * preset's (women 0.5, men 0.2).
+   */
+  shortLower: number | null;
 };
 
 /** The whole config of one cmGAN cell. Every field is a switch some row or scale sets. */
@@ -122,6 +136,10 @@ export const CPU_WORLD: WorldKnobs = {
   irBlur: [0.8, 1.1],
   irNoise: [0.03, 0.04],
   shadeStd: 0.08,
+  irGain: 1,
+  patternShare: 0.6,
+  backpack: 0.3,
+  shortLower: null,
 };
 
 /** A tiny world for quick mode (tests, headless notebooks). */
@@ -137,6 +155,10 @@ export const QUICK_WORLD: WorldKnobs = {
   irBlur: [0.8, 1.1],
   irNoise: [0.03, 0.04],
   shadeStd: 0.08,
+  irGain: 1,
+  patternShare: 0.6,
+  backpack: 0.3,
+  shortLower: null,
 };
 
 /** CPU scale: the synthetic SYSU-like world, card §10.3's small generator, 64×32. */

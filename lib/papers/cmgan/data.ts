@@ -6,7 +6,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { cachedPixels } from "../../data/cache.ts";
 import { generate } from "../../data/generate.ts";
 import { imageBytes, type ImageSize, pixelsToTensor } from "../../data/images.ts";
@@ -15,6 +16,14 @@ import type { ReidDataset, ReidImage } from "../../data/types.ts";
 import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
 import type { EvalItem } from "../../eval/protocols.ts";
 import type { CmganConfig, WorldKnobs } from "./config.ts";
+
+/** The repository root: relative data and cache folders in configs are resolved against it. */
+export const PROJECT_ROOT: string = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+
+/** A config path made absolute against {@link PROJECT_ROOT} (notebooks run in notebooks/). */
+export function projectPath(path: string): string {
+  return isAbsolute(path) ? path : resolve(PROJECT_ROOT, path);
+}
 
 /** Network inputs are scaled to [−1, 1] (card §10.2). */
 export const INPUT_NORMALIZATION = {
@@ -28,11 +37,29 @@ export function sysuWorld(knobs: WorldKnobs): SysuConfig {
   const cameras = base.cameras.map((cam) => {
     if (cam.id !== 3 && cam.id !== 6) return cam;
     const ir = cam.id === 3 ? 0 : 1;
-    return { ...cam, blur: knobs.irBlur[ir], noise: knobs.irNoise[ir] };
+    const gain = cam.gain.map((g) => g * knobs.irGain) as unknown as typeof cam.gain;
+    return { ...cam, gain, blur: knobs.irBlur[ir], noise: knobs.irNoise[ir] };
   });
+  const patterns = base.priors.upperPattern;
+  const patterned = Object.entries(patterns).filter(([k]) => k !== "plain");
+  const patternTotal = patterned.reduce((a, [, w]) => a + (w ?? 0), 0);
+  const priors = {
+    ...base.priors,
+    upperPattern: {
+      plain: 1 - knobs.patternShare,
+      ...Object.fromEntries(
+        patterned.map(([k, w]) => [k, ((w ?? 0) / patternTotal) * knobs.patternShare]),
+      ),
+    },
+    backpack: knobs.backpack,
+    lowerLong: knobs.shortLower === null
+      ? base.priors.lowerLong
+      : { female: 1 - knobs.shortLower, male: 1 - knobs.shortLower },
+  };
   return {
     ...base,
     cameras,
+    priors,
     appearance: { ...base.appearance, shadeStd: knobs.shadeStd },
     trainIds: knobs.trainIds,
     valIds: knobs.valIds,
@@ -58,8 +85,9 @@ export async function ensureSyntheticData(
   data: CmganConfig["data"],
   log: (line: string) => void = () => {},
 ): Promise<void> {
-  await Deno.mkdir(data.root, { recursive: true });
-  const lock = join(data.root, "sysu_mm01.lock");
+  const root = projectPath(data.root);
+  await Deno.mkdir(root, { recursive: true });
+  const lock = join(root, "sysu_mm01.lock");
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
     try {
@@ -77,7 +105,7 @@ export async function ensureSyntheticData(
   try {
     await generate({
       presets: ["sysu_mm01"],
-      root: data.root,
+      root,
       seed: data.worldSeed,
       force: false,
       workers: 1,
@@ -118,7 +146,7 @@ async function pixelSet(
   cacheDir: string,
 ): Promise<PixelSet> {
   const paths = indices.map((i) => dataset.images[i].path);
-  const { pixels } = await cachedPixels(paths, size, { name, cacheDir });
+  const { pixels } = await cachedPixels(paths, size, { name, cacheDir: projectPath(cacheDir) });
   return { indices, pixels, size };
 }
 
@@ -128,7 +156,7 @@ export async function loadCmganData(
   log: (line: string) => void = () => {},
 ): Promise<CmganData> {
   if (data.synthetic) await ensureSyntheticData(data, log);
-  const root = data.synthetic ? join(data.root, "sysu_mm01") : data.root;
+  const root = data.synthetic ? join(projectPath(data.root), "sysu_mm01") : projectPath(data.root);
   const dataset = loadSysuMM01(root, { verbose: false });
   const size = { height: data.height, width: data.width };
   const of = (split: string) => dataset.images.flatMap((im, i) => (im.split === split ? [i] : []));
