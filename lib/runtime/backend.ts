@@ -10,14 +10,24 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "./wasm_kernels.ts";
+import { enableWasmThreads, MAX_THREADS } from "./wasm_threads.ts";
 
 /** The backends the library runs on. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 
 /** The environment variable that forces a backend. */
 export const BACKEND_ENV = "REID_BACKEND";
+
+/**
+ * The environment variable asking for wasm threads (1 to 8; default 1, off).
+ * Opt-in: on this 2-core machine under load the threaded build made a training
+ * step 0.7–0.9× as fast (every small op pays for waking the pool), and the
+ * grid runner uses the second core with a second process instead. See
+ * lib/runtime/wasm_threads.ts.
+ */
+export const WASM_THREADS_ENV = "REID_WASM_THREADS";
 
 /** What {@link initBackend} chose and why. */
 export interface BackendInfo {
@@ -28,6 +38,8 @@ export interface BackendInfo {
   threads: boolean;
   /** Attempts that failed on the way, e.g. "tfjs-node-gpu: not installed". */
   skipped: string[];
+  /** Threads the wasm backend computes with (1 unless {@link WASM_THREADS_ENV} asked for more). */
+  threadCount: number;
 }
 
 let current: BackendInfo | null = null;
@@ -68,14 +80,28 @@ export function backendFromArgs(args: readonly string[]): BackendName | undefine
   return undefined;
 }
 
-function envRequested(): BackendName | undefined {
-  let value: string | undefined;
+function readEnv(name: string): string | undefined {
   try {
-    value = Deno.env.get(BACKEND_ENV);
+    return Deno.env.get(name);
   } catch {
-    value = undefined; // no --allow-env: behave as if unset
+    return undefined; // no --allow-env: behave as if unset
   }
-  return parseRequested(value, BACKEND_ENV);
+}
+
+function envRequested(): BackendName | undefined {
+  return parseRequested(readEnv(BACKEND_ENV), BACKEND_ENV);
+}
+
+function wasmThreadsRequested(): number {
+  const value = readEnv(WASM_THREADS_ENV);
+  if (value === undefined || value === "") return 1;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_THREADS) {
+    throw new Error(
+      `${WASM_THREADS_ENV}: expected an integer from 1 to ${MAX_THREADS}, got "${value}"`,
+    );
+  }
+  return count;
 }
 
 /** Tries the native TensorFlow bindings; returns the failures when none loads. */
@@ -96,10 +122,16 @@ async function tryTensorflow(skipped: string[]): Promise<boolean> {
 }
 
 async function tryWasm(skipped: string[]): Promise<boolean> {
+  const threads = wasmThreadsRequested(); // a malformed request fails here, loudly
   try {
     setWasmPaths(wasmBinaryDir());
+    registerWasmGradientKernels(); // before start-up: kernels' setup runs when wasm starts
+    if (threads > 1) {
+      const started = await enableWasmThreads(threads);
+      if (started.started) return true;
+      skipped.push(`wasm threads: ${started.reason}`); // falls back to the single-threaded build
+    }
     setThreadsCount(1);
-    registerWasmGradientKernels();
     if (await tf.setBackend("wasm")) return true;
     skipped.push("wasm: backend did not initialise");
   } catch (error) {
@@ -116,6 +148,7 @@ async function choose(requested: BackendName | undefined, source: string): Promi
     simd: name === "wasm" && tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
     threads: name === "wasm" && tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
     skipped,
+    threadCount: name === "wasm" ? getThreadsCount() : 1,
   });
   if (requested === "tensorflow") {
     if (await tryTensorflow(skipped)) return info("tensorflow", `requested by ${source}`);
@@ -173,7 +206,9 @@ export function initBackend(options: InitBackendOptions = {}): Promise<BackendIn
     current = info;
     if (options.announce ?? true) {
       const extras = info.name === "wasm"
-        ? ` (SIMD ${info.simd ? "on" : "off"}, threads ${info.threads ? "on" : "off"})`
+        ? ` (SIMD ${info.simd ? "on" : "off"}, ${info.threadCount} thread${
+          info.threadCount > 1 ? "s" : ""
+        })`
         : "";
       console.error(`[reid] backend: ${info.name}${extras} — ${info.reason}`);
     }
