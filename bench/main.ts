@@ -5,7 +5,7 @@
  *   backbone (small BN ResNet, 64×32, batch 64) on wasm, beside the same
  *   architecture in PyTorch (Debian's python3-torch), measured alternately in
  *   rounds within one run, since absolute timings on a shared machine drift.
- *   wasm runs single-threaded under Deno (see lib/runtime/WASM_THREADS.md), so
+ *   wasm runs single-threaded by default (threads are opt-in: lib/runtime/wasm_threads.ts), so
  *   both cores are used by two processes side by side, which is how the grid
  *   runner uses them; PyTorch gets 1 and 2 threads.
  * - `cpu`: one step of the same fixture on the pure-JS `cpu` backend.
