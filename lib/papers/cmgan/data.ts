@@ -31,6 +31,22 @@ export const INPUT_NORMALIZATION = {
   std: [0.5, 0.5, 0.5] as [number, number, number],
 };
 
+const ACHROMATIC = new Set(["black", "white", "gray"]);
+
+/** Colour weights rescaled so black/white/gray hold `share` of the mass (null: unchanged). */
+function achromaticShare<W extends Partial<Record<string, number>>>(
+  weights: W,
+  share: number | null,
+): W {
+  if (share === null) return weights;
+  const entries = Object.entries(weights) as [string, number][];
+  const gray = entries.filter(([k]) => ACHROMATIC.has(k)).reduce((a, [, w]) => a + w, 0);
+  const hue = entries.filter(([k]) => !ACHROMATIC.has(k)).reduce((a, [, w]) => a + w, 0);
+  return Object.fromEntries(
+    entries.map(([k, w]) => [k, ACHROMATIC.has(k) ? (w / gray) * share : (w / hue) * (1 - share)]),
+  ) as W;
+}
+
 /** The `sysu_mm01` preset with the world knobs applied (cameras 3 and 6 are the IR ones). */
 export function sysuWorld(knobs: WorldKnobs): SysuConfig {
   const base = DEFAULT_CONFIGS.sysu_mm01;
@@ -51,6 +67,8 @@ export function sysuWorld(knobs: WorldKnobs): SysuConfig {
         patterned.map(([k, w]) => [k, ((w ?? 0) / patternTotal) * knobs.patternShare]),
       ),
     },
+    upperColor: achromaticShare(base.priors.upperColor, knobs.achromatic),
+    lowerColor: achromaticShare(base.priors.lowerColor, knobs.achromatic),
     backpack: knobs.backpack,
     lowerLong: knobs.shortLower === null
       ? base.priors.lowerLong

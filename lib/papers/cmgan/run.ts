@@ -289,6 +289,15 @@ export async function runCmgan(
   const tag = config.eval.normalize ? "raw" : "l2";
   metrics[`${tag}_all_ss_r1`] = otherMetrics.all_ss_r1;
   metrics[`${tag}_all_ss_mAP`] = otherMetrics.all_ss_mAP;
+  // Diagnostic: the same IR → RGB search among the *training* identities (seen in training),
+  // which separates "modalities not aligned" from "alignment does not generalise".
+  const seen = await sysuDistances(
+    embedSet(embed, data.train, config.eval.normalize),
+    evalItems(data.dataset, data.train),
+  );
+  const seenMetrics = sysuMetrics(seen, { ...config.eval, trials: 1 }).metrics;
+  metrics.train_all_ss_r1 = seenMetrics.all_ss_r1;
+  metrics.train_all_ss_mAP = seenMetrics.all_ss_mAP;
   Object.assign(metrics, trainingDiagnostics(trained.history));
   metrics.seconds_per_step = trained.secondsPerStep;
   return { metrics, results, split, features, testItems, trained };
