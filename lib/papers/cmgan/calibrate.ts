@@ -9,6 +9,10 @@
  *   --delta '{"data":{"world":{"irBlur":[0.4,0.6]}}}' [--seed 0] [--log results/cmgan/calibration.json]
  * ```
  *
+ * With `--diagnostic ROW` it instead trains any row once, after the grid, to explain a
+ * result (e.g. a longer run); such runs go to `results/cmgan/diagnostics.json` and are never
+ * used to choose a setting.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -27,7 +31,7 @@ export interface CalibrationAttempt {
   name: string;
   seed: number;
   delta: Delta<CmganConfig>;
-  row: "idOnly";
+  row: string;
   metrics: Record<string, number>;
   seconds: number;
   at: string;
@@ -39,13 +43,15 @@ export async function calibrateIdOnly(
   delta: Delta<CmganConfig>,
   seed: number,
   log: (line: string) => void = console.error,
+  row = "idOnly",
 ): Promise<CalibrationAttempt> {
-  const { config: base } = await resolveConfig(spec, "cpu", "idOnly");
+  const { config: base } = await resolveConfig(spec, "cpu", row);
   const config = deepMerge<CmganConfig>(base, delta, `calibration ${name}`);
-  if (config.loss.alpha !== 0 || config.loss.beta !== 1) {
+  if (row === "idOnly" && (config.loss.alpha !== 0 || config.loss.beta !== 1)) {
     throw new Error(`calibration ${name}: only the ID-only row may be calibrated on`);
   }
-  config.data.root = `data/cmgan-calib/${name}`;
+  // A delta that leaves the world alone reuses the grid's rendered copy.
+  if (delta.data?.world !== undefined) config.data.root = `data/cmgan-calib/${name}`;
   const t0 = performance.now();
   const data = await loadCmganData(config.data, log);
   const run = await runCmgan(config, data, new Rng(seed), { log });
@@ -54,7 +60,7 @@ export async function calibrateIdOnly(
     name,
     seed,
     delta,
-    row: "idOnly",
+    row,
     metrics: run.metrics,
     seconds: (performance.now() - t0) / 1000,
     at: new Date().toISOString(),
@@ -68,7 +74,8 @@ if (import.meta.main) {
       name: { type: "string" },
       delta: { type: "string", default: "{}" },
       seed: { type: "string", default: "0" },
-      log: { type: "string", default: "results/cmgan/calibration.json" },
+      log: { type: "string" },
+      diagnostic: { type: "string" },
     },
   });
   if (!values.name || !/^[\w.-]+$/.test(values.name)) {
@@ -80,7 +87,11 @@ if (import.meta.main) {
     values.name,
     JSON.parse(values.delta!) as Delta<CmganConfig>,
     Number(values.seed),
+    console.error,
+    values.diagnostic ?? "idOnly",
   );
+  const logPath = values.log ??
+    (values.diagnostic ? "results/cmgan/diagnostics.json" : "results/cmgan/calibration.json");
   const m = attempt.metrics;
   console.log(
     `${attempt.name}: all-search SS r1 ${m.all_ss_r1.toFixed(1)} mAP ${m.all_ss_mAP.toFixed(1)}, ` +
@@ -89,10 +100,10 @@ if (import.meta.main) {
   // Appends under a lock-free read-modify-write: calibrations run one after another.
   let attempts: CalibrationAttempt[] = [];
   try {
-    attempts = JSON.parse(await Deno.readTextFile(values.log!));
+    attempts = JSON.parse(await Deno.readTextFile(logPath));
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   attempts.push(attempt);
-  await writeTextAtomic(values.log!, JSON.stringify(attempts, null, 1) + "\n");
+  await writeTextAtomic(logPath, JSON.stringify(attempts, null, 1) + "\n");
 }
