@@ -9,7 +9,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Displayable, MimeBundle } from "../viz/display.ts";
-import { claimsTable, comparisonTable, tableBundle } from "../viz/tables.ts";
+import { claimsTable, comparisonTable, formatMeanStd, tableBundle } from "../viz/tables.ts";
 import {
   type ClaimResult,
   evaluateClaims,
@@ -57,23 +57,28 @@ export async function gridView(
   const claims = evaluateClaims(spec, results);
   const metrics = spec.metrics ?? [...new Set(rows.flatMap((r) => Object.keys(r.ours)))];
   const seeds = [...new Set(rows.flatMap((r) => r.seeds))].sort((a, b) => a - b);
-  const table = tableBundle(comparisonTable(
-    rows.map((r) => ({
-      label: r.label,
-      paper: r.paper,
-      ours: Object.fromEntries(
-        Object.entries(r.ours).map((
-          [m, s],
-        ) => [m, s.n > 0 ? { mean: s.mean, std: s.std, n: s.n } : null]),
-      ),
-    })),
-    {
-      title: `${spec.title} (${scale} scale)`,
-      metrics,
-      delta: rows.some((r) => Object.keys(r.paper).length > 0),
-      caption: `mean ± std over seeds ${seeds.join(", ") || "—"}; ${cells} stored cells`,
-    },
-  ));
+  const caption = `mean ± std over seeds ${seeds.join(", ") || "—"}; ${cells} stored cells`;
+  const title = `${spec.title} (${scale} scale)`;
+  const hasPaper = rows.some((r) => Object.keys(r.paper).length > 0);
+  const ours = (r: RowSummary) =>
+    Object.fromEntries(
+      Object.entries(r.ours).map(([m, s]) => [m, s.n > 0 ? { ...s } : null]),
+    );
+  // Without paper numbers (an experiment of our own) the paper columns would be all "—".
+  const table = tableBundle(
+    hasPaper
+      ? comparisonTable(rows.map((r) => ({ label: r.label, paper: r.paper, ours: ours(r) })), {
+        title,
+        metrics,
+        caption,
+      })
+      : {
+        title,
+        headers: ["row", ...metrics],
+        rows: rows.map((r) => [r.label, ...metrics.map((m) => formatMeanStd(ours(r)[m]))]),
+        caption,
+      },
+  );
   const claimsBundle = tableBundle(claimsTable(
     claims.map((c) => ({
       id: c.id,
