@@ -433,11 +433,13 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
   } finally {
     stopFollowing();
     player.dispose();
+    // Stopped here too so a failed run leaves no sampling timer behind in a notebook kernel.
+    monitor.stop();
   }
   const seconds = (performance.now() - t0) / 1000;
   await progress.done();
   await showPlot(true);
-  const memory = monitor.stop();
+  const memory = monitor.peaks;
   const report: TrainReport = {
     epochs: config.epochs,
     steps: step,
