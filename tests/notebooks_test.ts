@@ -84,7 +84,8 @@ Deno.test("executeNotebook runs a clean notebook in quick mode and keeps its dis
       `const progress = new DisplayHandle("progress");\n` +
       `for (let i = 1; i <= 3; i++) await progress.show({ "text/plain": "step " + i });`,
       `import { lossCurves } from "${lib("lib/viz/plots.ts")}";\n` +
-      `lossCurves({ generator: { steps: [0, 1, 2], values: [3, 2, 1.5] } }, { title: "losses" })`,
+      `import { display } from "${lib("lib/viz/display.ts")}";\n` +
+      `await display(lossCurves({ generator: { steps: [0, 1, 2], values: [3, 2, 1.5] } }, { title: "losses" }));`,
       `6 * 7`,
     ]);
     // The kernel runs in the repo so deno.json's imports (sharp) resolve, as they do
@@ -103,7 +104,7 @@ Deno.test("executeNotebook runs a clean notebook in quick mode and keeps its dis
     assert.equal(shown.length, 1, "updates replace the output instead of adding outputs");
     assert.equal(joinText(shown[0].data?.["text/plain"] as string[]), "step 3");
     const figure = nb.cells[3].outputs?.[0];
-    assert.equal(figure?.output_type, "execute_result");
+    assert.equal(figure?.output_type, "display_data");
     assert.deepEqual(Object.keys(figure?.data ?? {}).sort(), [
       "application/vnd.plotly.v1+json",
       "image/svg+xml",
