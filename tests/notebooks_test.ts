@@ -21,6 +21,7 @@ import {
   checkNotebook,
   formatCheckResult,
   locate,
+  notebookFmtArgs,
   notebookModule,
 } from "../lib/experiments/notebook_check.ts";
 
@@ -194,10 +195,31 @@ Deno.test("checkNotebook fails on a type error and names the cell and line", asy
       `steps`,
       `(steps + 1).toFixed(0)`,
     ]);
-    const ok = await checkNotebook(good);
+    const ok = await checkNotebook(good, { format: false });
     assert.ok(ok.ok, formatCheckResult(ok));
     const leftovers = [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith(".check."));
     assert.deepEqual(leftovers, [], "the temporary module is removed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("checkNotebook fails a notebook deno fmt would change, and passes it once formatted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "reid-nb-" });
+  try {
+    const path = await writeNotebook(dir, "style.ipynb", [`const  x=[1,2]\nconsole.log( x )`]);
+    const before = await checkNotebook(path, { lint: false });
+    assert.equal(before.ok, false);
+    assert.match(formatCheckResult(before), /not formatted as deno fmt would write it/);
+    const fmt = await new Deno.Command(Deno.execPath(), {
+      args: [...(await notebookFmtArgs()), path],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assert.ok(fmt.success);
+    assert.match(await Deno.readTextFile(path), /const x = \[1, 2\];/);
+    const after = await checkNotebook(path, { lint: false });
+    assert.ok(after.ok, formatCheckResult(after));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -210,7 +232,7 @@ Deno.test("checkNotebook asks for language_info so deno fmt covers the cells", a
     delete nb.metadata.language_info;
     const path = join(dir, "nometa.ipynb");
     await Deno.writeTextFile(path, JSON.stringify(nb));
-    const result = await checkNotebook(path, { lint: false });
+    const result = await checkNotebook(path, { lint: false, format: false });
     assert.equal(result.ok, false);
     assert.match(result.problems[0].message, /language_info/);
   } finally {
