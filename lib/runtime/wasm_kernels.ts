@@ -111,23 +111,12 @@ function tapWindow(xPadded: tf.Tensor4D, g: ConvGeometry, kh: number, kw: number
  * crop to exactly what the windows need.
  */
 function padForTaps(x: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  const needHeight = (g.outHeight - 1) * g.strideHeight + (g.filterHeight - 1) *
-      g.dilationHeight +
-    1;
+  const needHeight = (g.outHeight - 1) * g.strideHeight +
+    (g.filterHeight - 1) * g.dilationHeight + 1;
   const needWidth = (g.outWidth - 1) * g.strideWidth + (g.filterWidth - 1) * g.dilationWidth + 1;
   const bottom = needHeight - g.padTop - g.inHeight;
   const right = needWidth - g.padLeft - g.inWidth;
-  let padded = x;
-  if (g.padTop > 0 || g.padLeft > 0 || bottom > 0 || right > 0) {
-    padded = tf.pad(x, [[0, 0], [g.padTop, Math.max(bottom, 0)], [
-      g.padLeft,
-      Math.max(right, 0),
-    ], [0, 0]]);
-  }
-  if (bottom < 0 || right < 0) {
-    padded = tf.slice(padded, [0, 0, 0, 0], [g.batch, needHeight, needWidth, g.inChannels]);
-  }
-  return padded;
+  return padOrCrop(x, g.padTop, bottom, g.padLeft, right);
 }
 
 /**
