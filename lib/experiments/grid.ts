@@ -114,7 +114,9 @@ async function runInWorker(key: CellKey, options: GridOptions): Promise<CellRepo
       pipeLines(child.stderr, (line) => {
         tail.push(line);
         if (tail.length > 30) tail.shift();
-        if (options.echo ?? true) log(`[${keyText(key)}] ${line}`);
+        // The cell's own log lines already carry its key; other output gets it here.
+        const tag = `[${keyText(key)}]`;
+        if (options.echo ?? true) log(line.startsWith(tag) ? line : `${tag} ${line}`);
       }),
       pipeLines(child.stdout, (line) => stdout.push(line)),
     ]);
