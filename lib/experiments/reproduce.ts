@@ -1,7 +1,8 @@
 /**
  * `deno task reproduce`: trains the grids of the registered papers, writes per-paper
  * summaries (rows mean ± std beside the paper's numbers, claim verdicts), executes the
- * notebooks headless into `results/notebooks/`, and says where everything is.
+ * notebooks headless into `results/notebooks/` (`results/notebooks-quick/` with `--quick`),
+ * and says where everything is.
  *
  * ```
  * deno task reproduce [--paper P]... [--scale cpu|paper] [--seeds N] [--quick] [--force]
@@ -152,7 +153,8 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       log(`[reproduce] executing ${nb}`);
       try {
         const out = await executeNotebook(path, {
-          outDir: `${results}/notebooks`,
+          // Quick copies go beside, never over, the committed full executions.
+          outDir: `${results}/notebooks${quick ? "-quick" : ""}`,
           quick,
           env: options.backend ? { REID_BACKEND: options.backend } : undefined,
           timeoutSec: quick ? 600 : 6 * 3600,
