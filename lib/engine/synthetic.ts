@@ -27,7 +27,11 @@ export interface EnsurePresetOptions {
   log?: (line: string) => void;
 }
 
-async function acquire(lock: string, timeoutMs: number): Promise<void> {
+/**
+ * Takes lock folder `lock` (atomic `mkdir`), waiting up to `timeoutMs` for another process
+ * to remove it; the caller removes it when done.
+ */
+export async function acquireLock(lock: string, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
   for (;;) {
     try {
@@ -39,8 +43,8 @@ async function acquire(lock: string, timeoutMs: number): Promise<void> {
     }
     if (Date.now() - t0 > timeoutMs) {
       throw new Error(
-        `waited ${Math.round(timeoutMs / 1000)} s for ${lock}, held by another generator; ` +
-          "remove it if no `deno task data` or grid run is still going",
+        `waited ${Math.round(timeoutMs / 1000)} s for ${lock}, held by another process; ` +
+          "remove it if no `deno task data`, pretraining or grid run is still going",
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -58,7 +62,7 @@ export async function ensureSyntheticPreset(
   await Deno.mkdir(options.root, { recursive: true });
   const config = { ...DEFAULT_CONFIGS[preset], ...(options.overrides ?? {}) };
   const lock = join(options.root, `.${preset}.lock`);
-  await acquire(lock, options.lockTimeoutMs ?? 30 * 60_000);
+  await acquireLock(lock, options.lockTimeoutMs ?? 30 * 60_000);
   try {
     await generate({
       presets: [preset],
@@ -75,6 +79,20 @@ export async function ensureSyntheticPreset(
   }
   return join(options.root, preset);
 }
+
+/**
+ * The tiny synthetic Market-1501 (or Duke) of quick runs (16 training persons, 8 test persons, a few
+ * distractors and junk boxes): the headless notebook tests and `--quick` generate it in
+ * seconds, under a root of its own so it never replaces the full-size copy.
+ */
+export const TINY_PRESET: Record<string, number | number[]> = {
+  trainIds: 16,
+  testIds: 8,
+  trainImages: [4, 6],
+  distractorImages: 4,
+  junkImages: 2,
+  galleryOnlyIds: 0,
+};
 
 /** The committed contact sheets of `deno task data` (`results/data/<preset>.png`). */
 export const SHEETS_DIR: string = fileURLToPath(new URL("../../results/data/", import.meta.url));

@@ -26,7 +26,7 @@ Deno.test("ensureSyntheticPreset: generates once, reuses the copy, and waits for
     await Deno.mkdir(join(dir, ".market1501.lock"));
     await assert.rejects(
       ensureSyntheticPreset("market1501", { root: dir, overrides, lockTimeoutMs: 300 }),
-      /held by another generator/,
+      /held by another process/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -11,7 +11,7 @@ import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset } from "../../data/loaders/index.ts";
 import type { ReidDataset } from "../../data/types.ts";
-import { ensureSyntheticPreset } from "../../engine/synthetic.ts";
+import { ensureSyntheticPreset, TINY_PRESET } from "../../engine/synthetic.ts";
 import {
   buildReidNet,
   evaluateReid,
@@ -47,20 +47,6 @@ export type BaselineData = {
   /** Input size fed to the network. */
   height: number;
   width: number;
-};
-
-/**
- * The tiny synthetic Market-1501 of quick runs (16 training persons, 8 test persons, a few
- * distractors and junk boxes): the headless notebook tests and `--quick` generate it in
- * seconds, under a root of its own so it never replaces the full-size copy.
- */
-export const TINY_PRESET: Record<string, number | number[]> = {
-  trainIds: 16,
-  testIds: 8,
-  trainImages: [4, 6],
-  distractorImages: 4,
-  junkImages: 2,
-  galleryOnlyIds: 0,
 };
 
 /** A baseline config: data, network, recipe, evaluation. */

@@ -81,7 +81,7 @@ export const PAPER_CONFIG: BaselineConfig = {
   eval: { feature: "neck", flip: false, metric: "sqeuclidean" },
 };
 
-/** Quick runs read a tiny synthetic copy under `data/quick/` (`TINY_PRESET` in run.ts). */
+/** Quick runs read a tiny synthetic copy under `data/quick/` (`TINY_PRESET` in lib/engine/synthetic.ts). */
 export const QUICK_DATA: BaselineConfig["data"] = {
   ...CPU_CONFIG.data,
   root: "data/quick",
