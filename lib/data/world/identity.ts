@@ -23,6 +23,14 @@ export interface AppearanceConfig {
   height: [number, number];
   /** Range of the body width scale (multiplied by 0.9 for women). */
   width: [number, number];
+  /**
+   * How far garment thermal levels follow the visible colour, 0–1 (default 0: drawn
+   * independently of it). At 1 they follow cmGAN card §10.2's model: radiance
+   * ε·T with ε = clip(0.45 + 0.35·(1 − V) + 0.12·u, 0.25, 0.95), T = 0.85 + τ, where V is
+   * the garment's HSV value and u ~ U[−1, 1], τ ~ U[−0.05, 0.05] are IR-only offsets, so
+   * dark clothes glow brighter than light ones, as in real LWIR images.
+   */
+  thermalCoupling?: number;
 }
 
 /** Defaults from the cards (TJ-AIDL §10.6 suggests strengthening the shade to 0.1). */
@@ -96,9 +104,11 @@ export function sampleAppearance(
     PALETTE[rng.choice(["red", "blue", "yellow", "green", "white", "black"] as const)],
     jitter(rng, s),
   );
+  // Drawn here, where the literal below used to draw it: identities stay as they were.
+  const lower = shade(PALETTE[a.lowerColor], jitter(rng, s));
   return {
     upper,
-    lower: shade(PALETTE[a.lowerColor], jitter(rng, s)),
+    lower,
     shoe: shade(PALETTE[a.shoeColor], jitter(rng, s * 0.7)),
     hat: shade(PALETTE[a.hatColor], jitter(rng, s)),
     hair: shade(
@@ -118,13 +128,52 @@ export function sampleAppearance(
     headScale: rng.uniform(0.9, 1.1),
     legRatio: rng.uniform(0.44, 0.5),
     bagSide: rng.bernoulli(0.5) ? 1 : -1,
-    thermal: {
-      upper: rng.uniform(0.35, 0.75),
-      lower: rng.uniform(0.35, 0.75),
-      bag: rng.uniform(0.15, 0.35),
-      hair: rng.uniform(0.45, 0.65),
-      body: clamp01(0.9 + rng.uniform(-0.05, 0.05)),
-    },
+    thermal: coupleThermal(
+      {
+        upper: rng.uniform(0.35, 0.75),
+        lower: rng.uniform(0.35, 0.75),
+        bag: rng.uniform(0.15, 0.35),
+        hair: rng.uniform(0.45, 0.65),
+        body: clamp01(0.9 + rng.uniform(-0.05, 0.05)),
+      },
+      upper,
+      lower,
+      cfg.thermalCoupling ?? 0,
+      rng.fork("thermal-coupling"),
+    ),
+  };
+}
+
+/**
+ * Mixes independent garment thermal levels with card §10.2's colour-driven ones (see
+ * {@link AppearanceConfig.thermalCoupling}). Draws only from its own `rng`, so a coupling
+ * of 0 leaves every identity as it was.
+ */
+function coupleThermal(
+  thermal: Appearance["thermal"],
+  upper: Rgb,
+  lower: Rgb,
+  coupling: number,
+  rng: Rng,
+): Appearance["thermal"] {
+  if (!(coupling >= 0 && coupling <= 1)) {
+    throw new Error(`appearance.thermalCoupling must be in [0, 1], got ${coupling}`);
+  }
+  if (coupling === 0) return thermal;
+  const temperature = 0.85 + rng.uniform(-0.05, 0.05);
+  const radiance = (c: Rgb) => {
+    const value = Math.max(c[0], c[1], c[2]);
+    const emissivity = Math.min(
+      0.95,
+      Math.max(0.25, 0.45 + 0.35 * (1 - value) + 0.12 * rng.uniform(-1, 1)),
+    );
+    return emissivity * temperature;
+  };
+  const mix = (independent: number, card: number) => (1 - coupling) * independent + coupling * card;
+  return {
+    ...thermal,
+    upper: mix(thermal.upper, radiance(upper)),
+    lower: mix(thermal.lower, radiance(lower)),
   };
 }
 

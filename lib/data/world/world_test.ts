@@ -4,7 +4,7 @@ import { DEFAULT_PRIORS, sampleAttributes, type WorldAttributes } from "./attrib
 import { pooledAttributes } from "./attribute_pool.ts";
 import { PALETTE } from "./colors.ts";
 import { decodeBmp, encodeBmp } from "./encode.ts";
-import { type Identity, sampleIdentity } from "./identity.ts";
+import { DEFAULT_APPEARANCE, type Identity, sampleIdentity } from "./identity.ts";
 import { DEFAULT_CONFIGS } from "./presets.ts";
 import { renderImage, type RgbImage } from "./render.ts";
 import { type CameraModel, drawRgbCameras, MARKET_LIKE } from "./scene.ts";
@@ -234,4 +234,36 @@ Deno.test("attribute pool: persons share vectors as configured, overlap as confi
     train.map((a) => `${a.glasses}${a.hairColor}${a.upperPattern}${a.shoeColor}`),
   );
   assert.ok(sameVector.length >= 1 && hidden.size > 5);
+});
+
+Deno.test("thermal coupling: card §10.2's model makes dark garments glow brighter; 0 changes nothing", () => {
+  const ids = (coupling: number | undefined) =>
+    Array.from(
+      { length: 300 },
+      (_, i) =>
+        sampleIdentity(new Rng(7).fork(`p${i}`), `p${i}`, DEFAULT_PRIORS, {
+          ...DEFAULT_APPEARANCE,
+          ...(coupling === undefined ? {} : { thermalCoupling: coupling }),
+        }),
+    );
+  const correlation = (people: Identity[]) => {
+    const v = people.map((p) => Math.max(...p.appearance.upper));
+    const t = people.map((p) => p.appearance.thermal.upper);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const mv = mean(v), mt = mean(t);
+    const cov = mean(v.map((x, i) => (x - mv) * (t[i] - mt)));
+    const sd = (xs: number[], m: number) => Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+    return cov / (sd(v, mv) * sd(t, mt));
+  };
+  const independent = ids(undefined);
+  assert.deepEqual(ids(0), independent);
+  assert.ok(Math.abs(correlation(independent)) < 0.2, `r = ${correlation(independent)}`);
+  const coupled = ids(1);
+  assert.ok(correlation(coupled) < -0.7, `r = ${correlation(coupled)}`);
+  // Only the garments' thermal levels move; the visible appearance is the same person.
+  assert.deepEqual(
+    coupled.map((p) => p.appearance.upper),
+    independent.map((p) => p.appearance.upper),
+  );
+  assert.throws(() => ids(1.5), /thermalCoupling must be in \[0, 1\], got 1.5/);
 });
