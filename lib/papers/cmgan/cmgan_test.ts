@@ -6,7 +6,7 @@ import { checkNoLeak } from "../../runtime/leak.ts";
 import { Rng } from "../../runtime/random.ts";
 import { LossHistory } from "../../train/history.ts";
 import type { CmganConfig } from "./config.ts";
-import { marginRow, SWEPT_MARGINS, TABLE_METRICS } from "./config.ts";
+import { CPU_PRETRAIN, marginRow, SWEPT_MARGINS, TABLE_METRICS } from "./config.ts";
 import { buildNetworks, disposeNetworks } from "./model.ts";
 import { spec } from "./spec.ts";
 import { CmganTrainer, type PairBatch, playerAt } from "./train.ts";
@@ -21,6 +21,7 @@ async function tinyConfig(): Promise<CmganConfig> {
   config.model.widths = [4, 6];
   config.model.idHidden = 5;
   config.model.discWidths = [5, 3];
+  config.model.pretrain = null;
   return config;
 }
 
@@ -193,6 +194,13 @@ Deno.test("the rows' switch sets resolve to the intended configs", async () => {
   const noAdv = await cfg("noAdv");
   assert.deepEqual([noAdv.loss.alpha, noAdv.loss.beta, noAdv.loss.gamma], [1, 1, 0]);
   assert.equal((await cfg("pixels")).baseline, "pixels");
+  const floor = await cfg("pretrainedOnly");
+  assert.equal(floor.baseline, "pretrained");
+  assert.deepEqual({ ...floor, baseline: "none" }, full);
+  // CPU scale: the stand-in pretraining, from the same generator widths; paper: a weights file.
+  assert.deepEqual(full.model.pretrain, CPU_PRETRAIN);
+  assert.deepEqual(full.model.pretrain!.widths, full.model.widths);
+  assert.equal(full.model.pretrained, null);
   for (const xi of SWEPT_MARGINS) {
     const m = await cfg(marginRow(xi));
     assert.equal(m.loss.margin, xi);
@@ -208,6 +216,8 @@ Deno.test("the rows' switch sets resolve to the intended configs", async () => {
   assert.deepEqual([paper.train.lrG, paper.train.lrD], [1e-4, 1e-3]);
   assert.deepEqual([paper.model.idHidden, ...paper.model.discWidths], [512, 1024, 512]);
   assert.equal(paper.data.synthetic, false);
+  assert.equal(paper.model.pretrain, null);
+  assert.match(paper.model.pretrained!, /resnet50_imagenet\/model\.json$/);
   assert.equal(full.model.backbone, "plain");
   assert.deepEqual([full.data.height, full.data.width], [64, 32]);
 
@@ -223,6 +233,7 @@ Deno.test("a tiny quick cell runs end to end: rendered data, training, SYSU metr
     const { config } = await resolveConfig(spec, "cpu", "full", { quick: true });
     config.data.root = `${dir}/data`;
     config.data.cache = `${dir}/cache`;
+    config.model.pretrain = { ...config.model.pretrain!, root: `${dir}/pre`, out: `${dir}/out` };
     config.train.steps = 5;
     const history = new LossHistory();
     const notes: Record<string, unknown> = {};

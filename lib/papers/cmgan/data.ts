@@ -78,7 +78,11 @@ export function sysuWorld(knobs: WorldKnobs): SysuConfig {
     ...base,
     cameras,
     priors,
-    appearance: { ...base.appearance, shadeStd: knobs.shadeStd },
+    appearance: {
+      ...base.appearance,
+      shadeStd: knobs.shadeStd,
+      ...(knobs.thermalCoupling > 0 ? { thermalCoupling: knobs.thermalCoupling } : {}),
+    },
     trainIds: knobs.trainIds,
     valIds: knobs.valIds,
     testIds: knobs.testIds,

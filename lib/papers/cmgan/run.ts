@@ -16,6 +16,7 @@ import { LossHistory } from "../../train/history.ts";
 import type { CmganConfig } from "./config.ts";
 import { batchTensor, type CmganData, evalItems, type PixelSet } from "./data.ts";
 import { buildNetworks, type CmganNetworks, disposeNetworks } from "./model.ts";
+import { ensurePretrained } from "./pretrain.ts";
 import { CmganTrainer, type StepLosses } from "./train.ts";
 
 /** Features of a pixel set: row-major [rows, cols]. */
@@ -150,6 +151,32 @@ export interface TrainedCmgan {
   secondsPerStep: number;
 }
 
+/**
+ * `config` with `model.pretrained` pointing at the weights its `model.pretrain` recipe
+ * makes (trained first when missing); unchanged when it has no recipe.
+ */
+export async function withPretrainedWeights(
+  config: CmganConfig,
+  log: (line: string) => void = () => {},
+): Promise<CmganConfig> {
+  const { pretrain, pretrained } = config.model;
+  if (pretrain === null) return config;
+  if (pretrained !== null) {
+    throw new Error(
+      `cmGAN config: model.pretrained (${pretrained}) and model.pretrain are both set; ` +
+        "expected one (a weights file, or the recipe that makes it)",
+    );
+  }
+  if (pretrain.widths.join() !== config.model.widths.join()) {
+    throw new Error(
+      `cmGAN config: model.pretrain.widths [${pretrain.widths}] differ from model.widths ` +
+        `[${config.model.widths}]`,
+    );
+  }
+  const path = await ensurePretrained(pretrain, log);
+  return { ...config, model: { ...config.model, pretrained: path } };
+}
+
 /** Trains cmGAN on `data` with `config`; every random draw comes from `rng`. */
 export async function trainCmgan(
   config: CmganConfig,
@@ -159,7 +186,11 @@ export async function trainCmgan(
 ): Promise<TrainedCmgan> {
   const history = options.history ?? new LossHistory();
   const log = options.log ?? (() => {});
-  const nets = await buildNetworks(config, data.numClasses, rng.fork("init"));
+  const nets = await buildNetworks(
+    await withPretrainedWeights(config, log),
+    data.numClasses,
+    rng.fork("init"),
+  );
   const trainer = new CmganTrainer(nets, config, rng.fork("mining"));
   const { steps, pairs, evalEvery } = config.train;
   const positionOf = new Map(data.train.indices.map((index, p) => [index, p]));
@@ -197,7 +228,7 @@ export async function trainCmgan(
     }
     await options.onStep?.(s, losses);
   }
-  return { nets, trainer, history, secondsPerStep: trainSeconds / steps };
+  return { nets, trainer, history, secondsPerStep: steps > 0 ? trainSeconds / steps : 0 };
 }
 
 /** Validation all-search single-shot mAP (one gallery draw), or null when it has no valid query. */
@@ -260,7 +291,8 @@ export interface CmganRun {
 }
 
 /**
- * Trains (unless the config is the pixel baseline) and evaluates one cell. The caller
+ * Trains (unless the config is the pixel baseline, or the pretrained generator evaluated as
+ * it is) and evaluates one cell. The caller
  * owns `trained` and must free it with {@link disposeTrained}.
  */
 export async function runCmgan(
@@ -275,7 +307,17 @@ export async function runCmgan(
     const split = await sysuDistances(features, testItems);
     return { ...sysuMetrics(split, config.eval), split, features, testItems, trained: null };
   }
-  const trained = await trainCmgan(config, data, rng, options);
+  let trainConfig = config;
+  if (config.baseline === "pretrained") {
+    if (config.model.pretrain === null && config.model.pretrained === null) {
+      throw new Error(
+        'cmGAN config: baseline "pretrained" needs model.pretrain or model.pretrained',
+      );
+    }
+    // The starting weights as they are: what cmGAN's training adds is measured against them.
+    trainConfig = { ...config, train: { ...config.train, steps: 0 } };
+  }
+  const trained = await trainCmgan(trainConfig, data, rng, options);
   const embed = (x: tf.Tensor4D) => trained.trainer.embed(x);
   const features = embedSet(embed, data.test, config.eval.normalize);
   const split = await sysuDistances(features, testItems);

@@ -1,0 +1,284 @@
+/**
+ * The CPU scale's stand-in for the paper's ImageNet-pretrained generator (card §3.1, §9
+ * #14): card §10.3's small conv net, trained once as an identity classifier on the
+ * synthetic **RGB** pedestrians of the Market- and Duke-like worlds (480 identities
+ * disjoint from the SYSU-like world's, no infrared image, no cross-modal label), then
+ * handed to every cmGAN cell as `model.pretrained`. The classifier is thrown away; only
+ * the generator's weights are kept, as the paper keeps ResNet-50's and drops its FC.
+ *
+ * Why: from scratch, 64 training identities at the grid's budget never lifted the ID-only
+ * baseline above ≈3× chance (results/cmgan/calibration.json), which leaves every ablation
+ * ordering inside the noise. The paper never trains its generator from scratch.
+ *
+ * ```
+ * deno run -A lib/papers/cmgan/pretrain.ts [--config '{"steps": 1600}']
+ * ```
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { augmentBatch } from "../../data/augment.ts";
+import { imageBytes, type ImageSize, pixelsToTensor } from "../../data/images.ts";
+import { loadDataset } from "../../data/loaders/index.ts";
+import type { PresetName } from "../../data/world/presets.ts";
+import { loadSplit } from "../../engine/reid_engine.ts";
+import { acquireLock, ensureSyntheticPreset, TINY_PRESET } from "../../engine/synthetic.ts";
+import { writeTextAtomic } from "../../experiments/store.ts";
+import { crossEntropy } from "../../nn/losses/classification.ts";
+import { classifier } from "../../nn/heads.ts";
+import { fileSystemIO, MODEL_JSON } from "../../nn/io.ts";
+import { initBackend } from "../../runtime/backend.ts";
+import { Rng } from "../../runtime/random.ts";
+import { Player, trainableVariables } from "../../train/players.ts";
+import { CPU_PRETRAIN } from "./config.ts";
+import { INPUT_NORMALIZATION, projectPath } from "./data.ts";
+import { plainConvNet } from "./model.ts";
+
+/** Everything that decides the pretrained weights (its hash names the output). */
+export type PretrainConfig = {
+  /** Synthetic RGB presets whose training identities are the pretraining classes. */
+  sources: PresetName[];
+  /**
+   * "train": the presets' training identities; "all": every identity of them (training,
+   * query and gallery persons alike: none of them is in the cmGAN world).
+   */
+  identities: "train" | "all";
+  /** Folder the presets are rendered into (the one `deno task data` uses). */
+  root: string;
+  /** The presets at {@link TINY_PRESET}'s sizes (quick mode) instead of their defaults. */
+  tiny: boolean;
+  /**
+   * Folder under which the weights are kept, in a subfolder named by a hash of every other
+   * field (so it is not part of the hash).
+   */
+  out: string;
+  /** World seed of the presets (`deno task data`'s 0). */
+  worldSeed: number;
+  height: number;
+  width: number;
+  /** The generator's widths: must equal the cmGAN config's `model.widths`. */
+  widths: number[];
+  steps: number;
+  batch: number;
+  lr: number;
+  /** Probability of a horizontal flip per image. */
+  flip: number;
+  /**
+   * Probability of turning an image to grayscale (luminance ×3): features that do not
+   * depend on hue alone, as ImageNet features largely do not.
+   */
+  grayscale: number;
+  seed: number;
+};
+
+/** What {@link pretrainBackbone} reports (also written beside the weights). */
+export interface PretrainReport {
+  config: PretrainConfig;
+  classes: number;
+  images: number;
+  /** Mean cross-entropy over the first and last 10% of steps. */
+  lossStart: number;
+  lossEnd: number;
+  /** Training accuracy over the last 10% of steps. */
+  accEnd: number;
+  seconds: number;
+}
+
+/** Turns the images of `pixels` with probability `p` each to luminance (BT.601), in place. */
+export function grayscaleInPlace(pixels: Uint8Array, size: ImageSize, p: number, rng: Rng): void {
+  const per = imageBytes(size);
+  for (let i = 0; i < pixels.length / per; i++) {
+    if (!rng.bernoulli(p)) continue;
+    for (let o = i * per; o < (i + 1) * per; o += 3) {
+      const y = Math.round(0.299 * pixels[o] + 0.587 * pixels[o + 1] + 0.114 * pixels[o + 2]);
+      pixels[o] = pixels[o + 1] = pixels[o + 2] = y;
+    }
+  }
+}
+
+/**
+ * Trains the generator of `config` as a classifier of the sources' training identities and
+ * returns it (the caller owns it) with a report. Each step is one Adam update on `batch`
+ * images drawn uniformly, flipped and grayed at random.
+ */
+export async function pretrainBackbone(
+  config: PretrainConfig,
+  log: (line: string) => void = console.error,
+): Promise<{ generator: tf.LayersModel; report: PretrainReport }> {
+  const t0 = performance.now();
+  const size = { height: config.height, width: config.width };
+  const parts: { pixels: Uint8Array; labels: Int32Array }[] = [];
+  let classes = 0;
+  for (const preset of config.sources) {
+    const root = await ensureSyntheticPreset(preset, {
+      root: projectPath(config.root),
+      seed: config.worldSeed,
+      overrides: config.tiny ? TINY_PRESET : null,
+      log,
+    });
+    const dataset = loadDataset(preset, root, { verbose: false });
+    const which = config.identities === "train" ? "train" : dataset.images.map((_, i) => i);
+    const split = await loadSplit(dataset, which, size, {
+      identitiesOnly: true,
+      cacheDir: projectPath("data/cache"),
+    });
+    parts.push({ pixels: split.pixels, labels: split.labels.map((c) => c + classes) });
+    classes += split.numClasses;
+  }
+  const per = imageBytes(size);
+  const images = parts.reduce((a, p) => a + p.labels.length, 0);
+  const pixels = new Uint8Array(images * per);
+  const labels = new Int32Array(images);
+  let at = 0;
+  for (const p of parts) {
+    pixels.set(p.pixels, at * per);
+    labels.set(p.labels, at);
+    at += p.labels.length;
+  }
+  log(`pretrain: ${images} RGB images of ${classes} identities (${config.sources.join(", ")})`);
+
+  const rng = new Rng(config.seed);
+  const generator = plainConvNet({
+    inputShape: [config.height, config.width, 3],
+    widths: config.widths,
+    seed: rng.fork("generator"),
+  });
+  const head = classifier({
+    inputDim: config.widths[config.widths.length - 1],
+    numClasses: classes,
+    seed: rng.fork("head"),
+    name: "pretrain_head",
+  });
+  const player = new Player({
+    name: "pretrain",
+    variables: trainableVariables(generator, head),
+    optimizer: tf.train.adam(config.lr),
+  });
+  const draw = rng.fork("batches");
+  const losses: number[] = [];
+  const accs: number[] = [];
+  try {
+    for (let s = 1; s <= config.steps; s++) {
+      const rows = Array.from({ length: config.batch }, () => draw.int(images));
+      const batch = new Uint8Array(rows.length * per);
+      rows.forEach((r, i) => batch.set(pixels.subarray(r * per, (r + 1) * per), i * per));
+      const augmented = augmentBatch(batch, size, { flip: config.flip }, draw);
+      grayscaleInPlace(augmented, size, config.grayscale, draw);
+      const y = rows.map((r) => labels[r]);
+      const x = pixelsToTensor(augmented, size, 0, rows.length, INPUT_NORMALIZATION);
+      let acc = 0;
+      try {
+        const loss = player.step(() => {
+          const logits = head.apply(
+            generator.apply(x, { training: true }),
+          ) as tf.Tensor2D;
+          acc = tf.tidy(() =>
+            tf.mean(tf.equal(tf.argMax(logits, 1), tf.tensor1d(y, "int32")).toFloat())
+              .dataSync()[0]
+          );
+          return crossEntropy(logits, y);
+        })!;
+        losses.push(loss);
+        accs.push(acc);
+      } finally {
+        x.dispose();
+      }
+      if (s % 100 === 0 || s === config.steps) {
+        const tail = losses.slice(-100);
+        log(
+          `pretrain step ${s}/${config.steps}: loss ${
+            (tail.reduce((a, b) => a + b, 0) / tail.length).toFixed(3)
+          }`,
+        );
+      }
+    }
+  } catch (error) {
+    generator.dispose();
+    throw error;
+  } finally {
+    player.dispose();
+    head.dispose();
+  }
+  const tenth = Math.max(1, Math.floor(config.steps / 10));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    generator,
+    report: {
+      config,
+      classes,
+      images,
+      lossStart: mean(losses.slice(0, tenth)),
+      lossEnd: mean(losses.slice(-tenth)),
+      accEnd: mean(accs.slice(-tenth)),
+      seconds: (performance.now() - t0) / 1000,
+    },
+  };
+}
+
+/** The folder of `config`'s weights: `out/plain-<hash of the other fields>`. */
+export async function pretrainDir(config: PretrainConfig): Promise<string> {
+  const { out, ...recipe } = config;
+  const bytes = new TextEncoder().encode(JSON.stringify(recipe));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = [...digest.slice(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return join(projectPath(out), `plain-${hex}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * The `model.json` of `config`'s pretrained generator, training and saving it first unless
+ * a finished copy is there (`model.json` is written last, so its presence means complete).
+ * Grid workers starting together wait on one lock: only one of them trains.
+ */
+export async function ensurePretrained(
+  config: PretrainConfig,
+  log: (line: string) => void = console.error,
+): Promise<string> {
+  const dir = await pretrainDir(config);
+  const modelJson = join(dir, MODEL_JSON);
+  if (await exists(modelJson)) return modelJson;
+  await Deno.mkdir(projectPath(config.out), { recursive: true });
+  const lock = `${dir}.lock`;
+  await acquireLock(lock, 30 * 60_000);
+  try {
+    if (await exists(modelJson)) return modelJson;
+    const { generator, report } = await pretrainBackbone(config, log);
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await writeTextAtomic(join(dir, "pretrain.json"), JSON.stringify(report, null, 1) + "\n");
+      await generator.save(fileSystemIO(dir));
+    } finally {
+      generator.dispose();
+    }
+    log(
+      `pretrain: loss ${report.lossStart.toFixed(2)} → ${report.lossEnd.toFixed(2)}, train ` +
+        `accuracy ${(100 * report.accEnd).toFixed(1)}% in ${report.seconds.toFixed(0)} s → ${dir}`,
+    );
+    return modelJson;
+  } finally {
+    await Deno.remove(lock).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      config: { type: "string", default: "{}" },
+    },
+  });
+  await initBackend();
+  const config = { ...CPU_PRETRAIN, ...JSON.parse(values.config!) } as PretrainConfig;
+  console.log(await ensurePretrained(config));
+}
