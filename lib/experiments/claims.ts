@@ -58,15 +58,24 @@ export function stats(values: readonly number[]): Stats {
 
 class MissingCell extends Error {}
 
-/** The part's verdict from its values under `rule`. */
-export function verdictOf(s: Stats, margin: number, rule: ClaimRule): Verdict {
+/**
+ * The part's verdict from its values under `rule`: ✓ when the mean exceeds `margin` by
+ * more than both `minGap` and the rule's noise band, ✗ when it is on the wrong side
+ * (beyond the band too, under `reversal: "beyondNoise"`), ~ otherwise.
+ */
+export function verdictOf(s: Stats, margin: number, rule: ClaimRule, minGap = 0): Verdict {
   if (s.n === 0 || Number.isNaN(s.mean)) return "—";
   const excess = s.mean - margin;
-  if (excess <= 0) return "✗";
-  if (rule.test === "mean") return "✓";
+  if (rule.test === "mean") return excess <= 0 ? "✗" : excess > minGap ? "✓" : "~";
   const spread = rule.test === "se" ? s.se : s.std;
+  const band = (rule.k ?? 1) * spread;
+  if (excess <= 0) {
+    // One seed has no spread: any reversal counts.
+    const beyond = rule.reversal !== "beyondNoise" || !Number.isFinite(band) || -excess > band;
+    return beyond ? "✗" : "~";
+  }
   if (!Number.isFinite(spread)) return "~"; // one seed: no spread to judge by
-  return excess > (rule.k ?? 1) * spread ? "✓" : "~";
+  return excess > Math.max(band, minGap) ? "✓" : "~";
 }
 
 function seedsOf(results: ResultTable): number[] {
@@ -99,7 +108,7 @@ function evaluatePart(part: ClaimPart, results: ResultTable, rule: ClaimRule): P
     paper: part.paper,
     values,
     stats: s,
-    verdict: verdictOf(s, margin, rule),
+    verdict: verdictOf(s, margin, rule, part.minGap ?? 0),
     missing,
   };
 }
@@ -141,13 +150,14 @@ export function gt(
   a: string,
   b: string,
   metric: string,
-  options: { margin?: number; paper?: number } = {},
+  options: { margin?: number; paper?: number; minGap?: number } = {},
 ): ClaimPart {
   return {
     label: `${a} − ${b}, ${metric}`,
     value: (m) => m(a, metric) - m(b, metric),
     margin: options.margin,
     paper: options.paper,
+    ...(options.minGap === undefined ? {} : { minGap: options.minGap }),
   };
 }
 
@@ -170,7 +180,7 @@ export function gtMax(
 export function chain(
   rowsAscending: string[],
   metric: string,
-  options: { margin?: number } = {},
+  options: { margin?: number; minGap?: number } = {},
 ): ClaimPart[] {
   return rowsAscending.slice(1).map((row, i) => gt(row, rowsAscending[i], metric, options));
 }

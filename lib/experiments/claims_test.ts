@@ -41,6 +41,17 @@ Deno.test("stats and the verdict rules", () => {
   assert.equal(verdictOf(s, 2.5, { test: "mean" }), "✗");
   assert.equal(verdictOf(stats([4]), 0, { test: "se" }), "~", "one seed has no spread");
   assert.equal(verdictOf(stats([]), 0, { test: "se" }), "—");
+  // A minimum gap: a tight but small excess is inconclusive, not ✓.
+  assert.equal(verdictOf(stats([1, 1.2, 1.4]), 0, { test: "sd" }), "✓");
+  assert.equal(verdictOf(stats([1, 1.2, 1.4]), 0, { test: "sd" }, 2), "~");
+  assert.equal(verdictOf(stats([3, 3.2, 3.4]), 0, { test: "sd" }, 2), "✓");
+  assert.equal(verdictOf(stats([1, 1.2, 1.4]), 0, { test: "mean" }, 2), "~");
+  // Reversals: any reversal is ✗ by default; under "beyondNoise" only one past the band.
+  const small = stats([-1, 0.5, -1]); // mean −0.5, sd ≈ 0.87
+  assert.equal(verdictOf(small, 0, { test: "sd" }), "✗");
+  assert.equal(verdictOf(small, 0, { test: "sd", reversal: "beyondNoise" }), "~");
+  assert.equal(verdictOf(stats([-3, -2.5, -3.5]), 0, { test: "sd", reversal: "beyondNoise" }), "✗");
+  assert.equal(verdictOf(stats([-1]), 0, { test: "sd", reversal: "beyondNoise" }), "✗");
   assert.equal(formatStats(s), "2.0 ± 1.0");
   assert.equal(formatStats(stats([])), "—");
 });

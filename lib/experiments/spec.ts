@@ -64,6 +64,12 @@ export interface ClaimPart {
   value: (m: MetricLookup) => number;
   /** The value must exceed this (default 0). */
   margin?: number;
+  /**
+   * The smallest excess over `margin` that counts as a real gap (default 0): below it the
+   * part is at best inconclusive however small the spread (cmGAN card §10.6: "every gap
+   * ≥ max(2 points, 1 std)").
+   */
+  minGap?: number;
   /** The same quantity computed from the paper's numbers, for reference. */
   paper?: number;
 }
@@ -72,9 +78,13 @@ export interface ClaimPart {
  * How a part's per-seed values decide: `mean` — the mean exceeds the margin;
  * `se` / `sd` — the mean exceeds the margin by `k` standard errors / standard
  * deviations of the paired values (k default 1); within that band the verdict is
- * inconclusive.
+ * inconclusive. `reversal` says when a mean on the wrong side is ✗: "any" (default) —
+ * always; "beyondNoise" — only when it is past the margin by more than that band too
+ * (a reversal within the noise is inconclusive).
  */
-export type ClaimRule = { test: "mean" } | { test: "se" | "sd"; k?: number };
+export type ClaimRule =
+  | { test: "mean" }
+  | { test: "se" | "sd"; k?: number; reversal?: "any" | "beyondNoise" };
 
 /** A claim of the paper as an executable check. */
 export interface ClaimSpec {
