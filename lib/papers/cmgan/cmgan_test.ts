@@ -8,6 +8,7 @@ import { LossHistory } from "../../train/history.ts";
 import type { CmganConfig } from "./config.ts";
 import { CPU_PRETRAIN, marginRow, SWEPT_MARGINS, TABLE_METRICS } from "./config.ts";
 import { buildNetworks, disposeNetworks } from "./model.ts";
+import { evaluateClaims } from "../../experiments/claims.ts";
 import { spec } from "./spec.ts";
 import { CmganTrainer, type PairBatch, playerAt } from "./train.ts";
 
@@ -266,4 +267,36 @@ Deno.test("a tiny quick cell runs end to end: rendered data, training, SYSU metr
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("claims are scored as card §10.6 says: 2-point gaps, reversals beyond the noise", () => {
+  // C1 on all-search SS rank-1 only; the other metrics are filled with the same numbers.
+  const results = (r1: Record<string, number[]>) =>
+    new Map(
+      Object.entries(r1).map(([row, values]) => [
+        row,
+        new Map(values.map((v, seed) => [seed, { metrics: { all_ss_r1: v, all_ss_mAP: v } }])),
+      ]),
+    );
+  const c1 = (r1: Record<string, number[]>) =>
+    evaluateClaims({ ...spec, claims: spec.claims.filter((c) => c.id === "C1") }, results(r1))[0];
+  // Gaps of 4–5 points on every seed: reproduced.
+  assert.equal(
+    c1({ idOnly: [10, 11, 12], tripletOnly: [15, 15, 16], full: [20, 19, 21] }).verdict,
+    "✓",
+  );
+  // Consistent but 1-point gaps: inconclusive, however tight.
+  assert.equal(
+    c1({ idOnly: [10, 11, 12], tripletOnly: [11, 12, 13], full: [12, 13, 14] }).verdict,
+    "~",
+  );
+  // triplet-only below ID-only by less than the noise: inconclusive; by more: not reproduced.
+  assert.equal(
+    c1({ idOnly: [10, 11, 12], tripletOnly: [9, 13, 10], full: [20, 19, 21] }).verdict,
+    "~",
+  );
+  assert.equal(
+    c1({ idOnly: [10, 11, 12], tripletOnly: [5, 6, 7], full: [20, 19, 21] }).verdict,
+    "✗",
+  );
 });
