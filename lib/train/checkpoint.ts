@@ -25,6 +25,7 @@ import * as tf from "@tensorflow/tfjs";
 import { LossHistory } from "./history.ts";
 import type { HistoryJSON } from "./history.ts";
 import { getLearningRate, type Player, setLearningRate } from "./players.ts";
+import { pathExists } from "../runtime/fs.ts";
 
 /** A set of named variables that is not a LayersModel (functional modules). */
 export type VariableSet = Record<string, tf.Variable>;
@@ -60,16 +61,6 @@ function join(...parts: string[]): string {
 
 function isLayersModel(m: unknown): m is tf.LayersModel {
   return m instanceof tf.LayersModel;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 /** Writes `text` to `path` through a temporary file and a rename (atomic on one filesystem). */
@@ -297,7 +288,7 @@ export async function saveCheckpoint(
     };
     await Deno.writeTextFile(join(tmp, "checkpoint.json"), JSON.stringify(meta, null, 1));
     const final = join(dir, name);
-    if (await exists(final)) await Deno.remove(final, { recursive: true });
+    if (await pathExists(final)) await Deno.remove(final, { recursive: true });
     await Deno.rename(tmp, final);
   } catch (error) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -426,7 +417,7 @@ export async function loadCheckpoint(
 
   let history: LossHistory | undefined;
   const historyPath = join(latest.path, "history.json");
-  if (await exists(historyPath)) {
+  if (await pathExists(historyPath)) {
     const json = JSON.parse(await Deno.readTextFile(historyPath)) as HistoryJSON;
     history = LossHistory.fromJSON(json, historyPath);
   }

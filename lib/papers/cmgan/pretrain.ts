@@ -35,6 +35,7 @@ import { Player, trainableVariables } from "../../train/players.ts";
 import { CPU_PRETRAIN } from "./config.ts";
 import { INPUT_NORMALIZATION, projectPath } from "./data.ts";
 import { plainConvNet } from "./model.ts";
+import { pathExists } from "../../runtime/fs.ts";
 
 /** Everything that decides the pretrained weights (its hash names the output). */
 export type PretrainConfig = {
@@ -226,16 +227,6 @@ export async function pretrainDir(config: PretrainConfig): Promise<string> {
   return join(projectPath(out), `plain-${hex}`);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 /**
  * The `model.json` of `config`'s pretrained generator, training and saving it first unless
  * a finished copy is there (`model.json` is written last, so its presence means complete).
@@ -247,12 +238,12 @@ export async function ensurePretrained(
 ): Promise<string> {
   const dir = await pretrainDir(config);
   const modelJson = join(dir, MODEL_JSON);
-  if (await exists(modelJson)) return modelJson;
+  if (await pathExists(modelJson)) return modelJson;
   await Deno.mkdir(projectPath(config.out), { recursive: true });
   const lock = `${dir}.lock`;
   await acquireLock(lock, 30 * 60_000);
   try {
-    if (await exists(modelJson)) return modelJson;
+    if (await pathExists(modelJson)) return modelJson;
     const { generator, report } = await pretrainBackbone(config, log);
     try {
       await Deno.mkdir(dir, { recursive: true });
