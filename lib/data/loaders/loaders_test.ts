@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withTempDir, writeText, writeTree } from "../testing.ts";
 import { AnnotationError, LayoutError, loadDataset, summarize } from "./index.ts";
-import { matCell, type MatInput, MatMatrixInput, writeMat } from "./matv5.ts";
+import { doubleRow, type MatValue, stringCellRow, writeMat5 } from "../writers/mat5.ts";
 import {
   MARKET_BINARY_FIELDS,
   MARKET_LOWER_COLORS,
@@ -64,13 +64,20 @@ Deno.test("market1501: attributes from a compressed .mat and the JSON equivalent
     const value = (f: string, i: number) => (f === "gender" ? 2 - (i % 2) : f === "upred" ? 2 : 1);
     const train = marketAttributePart(["0002", "0007"], value);
     const test = marketAttributePart(["0001", "0003"], value);
-    const toMat = (part: Record<string, unknown>) => ({
-      ...Object.fromEntries(Object.entries(part).filter(([k]) => k !== "image_index")),
-      image_index: matCell(part.image_index as string[]),
+    // Number arrays become 1×N double rows, `image_index` a cell of strings.
+    const toMat = (part: Record<string, unknown>): MatValue => ({
+      kind: "struct",
+      fields: Object.entries(part).map(([k, v]) => [
+        k,
+        k === "image_index" ? stringCellRow(v as string[]) : doubleRow(v as number[]),
+      ]),
     });
-    const mat = writeMat(
-      { market_attribute: { train: toMat(train), test: toMat(test) } as unknown as MatInput },
-      true,
+    const mat = writeMat5(
+      [["market_attribute", {
+        kind: "struct",
+        fields: [["train", toMat(train)], ["test", toMat(test)]],
+      }]],
+      { compress: true },
     );
     await Deno.writeFile(join(dir, "market_attribute.mat"), mat);
     const fromMat = loadDataset("market1501", dir, quiet);
@@ -286,7 +293,7 @@ Deno.test("sysu_mm01: id lists, IR cameras, seeded single-shot gallery trials", 
       for (const pid of [1, 3]) {
         for (let a = 0; a < 8; a++) data[(pid - 1) * 8 + a] = (pid + a + cam) % 2;
       }
-      const mat = writeMat({ [`cam${cam}_att`]: new MatMatrixInput(8, 3, data) });
+      const mat = writeMat5([[`cam${cam}_att`, { kind: "double", rows: 8, cols: 3, data }]]);
       await Deno.mkdir(join(root, "sysu_attribute"), { recursive: true });
       await Deno.writeFile(join(root, "sysu_attribute", `cam${cam}_att.mat`), mat);
     }
@@ -300,7 +307,12 @@ Deno.test("sysu_mm01: id lists, IR cameras, seeded single-shot gallery trials", 
     assert.ok(withAttrs.notes!.some((n) => /unlabelled \(id, camera\) pairs kept/.test(n)));
     await Deno.writeFile(
       join(root, "sysu_attribute", "cam2_att.mat"),
-      writeMat({ cam2_att: new MatMatrixInput(8, 1, [0, 1, 2, 0, 0, 0, 0, 0]) }),
+      writeMat5([["cam2_att", {
+        kind: "double",
+        rows: 8,
+        cols: 1,
+        data: [0, 1, 2, 0, 0, 0, 0, 0],
+      }]]),
     );
     assert.throws(
       () => loadDataset("sysu_mm01", dir, quiet),

@@ -1,9 +1,9 @@
 /**
- * A minimal MATLAB level-5 MAT-file reader and writer: numeric arrays, char
- * arrays, cells and structs, plain or zlib-compressed (miCOMPRESSED). Enough to
- * read the attribute annotations released for Market-1501
- * (`market_attribute.mat`) and DukeMTMC-reID (`duke_attribute.mat`) without a
- * Python step, and to write such files in tests. Sparse, complex-valued,
+ * A minimal MATLAB level-5 MAT-file reader: numeric arrays, char arrays, cells
+ * and structs, plain or zlib-compressed (miCOMPRESSED). Enough to read the
+ * attribute annotations released for Market-1501 (`market_attribute.mat`),
+ * DukeMTMC-reID (`duke_attribute.mat`) and PAENet's SYSU-MM01 (`camK_att.mat`)
+ * without a Python step. The writer is lib/data/writers/mat5.ts. Sparse, complex-valued,
  * object and v7.3 (HDF5) files are refused with a message naming the file.
  *
  * Format reference: MathWorks, "MAT-File Format" (level 5): a 128-byte header,
@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { deflateSync, inflateSync } from "node:zlib";
+import { inflateSync } from "node:zlib";
 
 /** A value read from a MAT-file. Dimensions are MATLAB's (column-major). */
 export type MatValue = MatNumeric | MatChar | MatCell | MatStruct;
@@ -271,137 +271,4 @@ export function readMat(bytes: Uint8Array, file = "<bytes>"): Record<string, Mat
     at = el.next;
   }
   return out;
-}
-
-// ---------------------------------------------------------------- writer
-
-/** A JavaScript value {@link writeMat} can store. */
-export type MatInput =
-  | number[]
-  | Float64Array
-  | string
-  | MatCellInput
-  | MatMatrixInput
-  | { [field: string]: MatInput };
-
-/** A rows × cols double matrix (data column-major) for {@link writeMat}. */
-export class MatMatrixInput {
-  constructor(readonly rows: number, readonly cols: number, readonly data: ArrayLike<number>) {
-    if (data.length !== rows * cols) {
-      throw new Error(`matMatrix: ${data.length} values for ${rows}×${cols}`);
-    }
-  }
-}
-
-/** A 1×N MATLAB cell for {@link writeMat}; make one with {@link matCell}. */
-export class MatCellInput {
-  constructor(readonly items: MatInput[]) {}
-}
-
-/** Marks values as a MATLAB cell (row vector) for {@link writeMat}. */
-export function matCell(items: MatInput[]): MatCellInput {
-  return new MatCellInput(items);
-}
-
-function element(type: number, data: Uint8Array): Uint8Array {
-  const padded = Math.ceil(data.length / 8) * 8;
-  const out = new Uint8Array(8 + padded);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, type, true);
-  v.setUint32(4, data.length, true);
-  out.set(data, 8);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function int32s(values: number[]): Uint8Array {
-  return new Uint8Array(Int32Array.from(values).buffer);
-}
-
-function matrix(name: string, value: MatInput): Uint8Array {
-  const flagsFor = (cls: number) =>
-    element(MI.UINT32, new Uint8Array(Uint32Array.of(cls, 0).buffer));
-  const nameEl = element(MI.INT8, new TextEncoder().encode(name));
-  let parts: Uint8Array[];
-  if (typeof value === "string") {
-    parts = [
-      flagsFor(MX.CHAR),
-      element(MI.INT32, int32s([1, value.length])),
-      nameEl,
-      element(MI.UINT16, new Uint8Array(Uint16Array.from(value, (c) => c.charCodeAt(0)).buffer)),
-    ];
-  } else if (value instanceof MatMatrixInput) {
-    parts = [
-      flagsFor(6),
-      element(MI.INT32, int32s([value.rows, value.cols])),
-      nameEl,
-      element(MI.DOUBLE, new Uint8Array(Float64Array.from(value.data).buffer)),
-    ];
-  } else if (value instanceof MatCellInput) {
-    parts = [
-      flagsFor(MX.CELL),
-      element(MI.INT32, int32s([1, value.items.length])),
-      nameEl,
-      ...value.items.map((item) => matrix("", item)),
-    ];
-  } else if (Array.isArray(value) || value instanceof Float64Array) {
-    const data = Float64Array.from(value as ArrayLike<number>);
-    parts = [
-      flagsFor(6),
-      element(MI.INT32, int32s([1, data.length])),
-      nameEl,
-      element(MI.DOUBLE, new Uint8Array(data.buffer)),
-    ];
-  } else {
-    const fields = Object.keys(value);
-    const width = Math.max(...fields.map((f) => f.length), 1) + 1;
-    const names = new Uint8Array(width * fields.length);
-    fields.forEach((f, i) => names.set(new TextEncoder().encode(f), i * width));
-    parts = [
-      flagsFor(MX.STRUCT),
-      element(MI.INT32, int32s([1, 1])),
-      nameEl,
-      element(MI.INT32, int32s([width])),
-      element(MI.INT8, names),
-      ...fields.map((f) => matrix("", value[f])),
-    ];
-  }
-  return element(MI.MATRIX, concat(parts));
-}
-
-/**
- * Writes variables as a level-5 MAT-file (little-endian). Objects become 1×1
- * structs, number arrays 1×N doubles, strings 1×N chars, {@link matCell}
- * arrays 1×N cells. With `compress`, each variable is a miCOMPRESSED element
- * as MATLAB writes by default.
- */
-export function writeMat(vars: Record<string, MatInput>, compress = false): Uint8Array {
-  const header = new Uint8Array(128).fill(0x20);
-  header.set(new TextEncoder().encode("MATLAB 5.0 MAT-file, written by reid-notebooks"));
-  header.fill(0, 116, 124);
-  header[124] = 0x00;
-  header[125] = 0x01;
-  header[126] = "I".charCodeAt(0);
-  header[127] = "M".charCodeAt(0);
-  const body = Object.entries(vars).map(([name, value]) => {
-    const m = matrix(name, value);
-    if (!compress) return m;
-    const z = new Uint8Array(deflateSync(m));
-    const out = new Uint8Array(8 + z.length);
-    const v = new DataView(out.buffer);
-    v.setUint32(0, MI.COMPRESSED, true);
-    v.setUint32(4, z.length, true);
-    out.set(z, 8);
-    return out;
-  });
-  return concat([header, ...body]);
 }

@@ -1,8 +1,11 @@
 /**
- * A minimal writer of MATLAB Level-5 MAT-files (uncompressed), enough for the
- * annotation files of the releases we imitate: `market_attribute.mat`,
- * `duke_attribute.mat` (nested 1×1 structs of 1×N double rows and a cell of
- * id strings) and PAENet's `camK_att.mat` (an 8×N uint8 matrix).
+ * The one writer of MATLAB Level-5 MAT-files here (its reader is
+ * lib/data/loaders/matv5.ts), enough for the annotation files of the releases we
+ * imitate: `market_attribute.mat`, `duke_attribute.mat` (nested 1×1 structs of
+ * 1×N double rows and a cell of id strings) and PAENet's `camK_att.mat` (an 8×N
+ * uint8 matrix). Uncompressed by default (what the generator writes);
+ * `compress` wraps each variable in a miCOMPRESSED element, as MATLAB saves by
+ * default, so the loaders' tests can read both forms.
  *
  * Format: a 128-byte header, then one miMATRIX data element per variable;
  * every element is an 8-byte tag (type, byte count) and data padded to 8
@@ -11,6 +14,7 @@
  *
  * @module
  */
+import { deflateSync } from "node:zlib";
 
 /** A value that can be stored. Plain numbers arrays become 1×N double rows. */
 export type MatValue =
@@ -42,7 +46,8 @@ const MI_INT8 = 1,
   MI_INT32 = 5,
   MI_UINT32 = 6,
   MI_DOUBLE = 9,
-  MI_MATRIX = 14;
+  MI_MATRIX = 14,
+  MI_COMPRESSED = 15;
 const MX_CELL = 1, MX_STRUCT = 2, MX_CHAR = 4, MX_DOUBLE = 6, MX_UINT8 = 9;
 
 class Bytes {
@@ -146,7 +151,10 @@ function matrix(value: MatValue, name: string): Uint8Array {
 }
 
 /** A complete MAT-file holding the given top-level variables. */
-export function writeMat5(variables: [name: string, value: MatValue][]): Uint8Array {
+export function writeMat5(
+  variables: [name: string, value: MatValue][],
+  options: { compress?: boolean } = {},
+): Uint8Array {
   const out = new Bytes();
   const header = new Uint8Array(128).fill(0x20);
   const text = "MATLAB 5.0 MAT-file, written by reid-notebooks lib/data/writers/mat5.ts";
@@ -157,6 +165,20 @@ export function writeMat5(variables: [name: string, value: MatValue][]): Uint8Ar
   header[126] = 0x49; // "I"
   header[127] = 0x4d; // "M"
   out.push(header);
-  for (const [name, value] of variables) out.push(matrix(value, name));
+  for (const [name, value] of variables) {
+    const m = matrix(value, name);
+    if (!options.compress) {
+      out.push(m);
+      continue;
+    }
+    // A compressed element is not padded: its byte count is the zlib stream's.
+    const z = new Uint8Array(deflateSync(m));
+    const tag = new Uint8Array(8);
+    const v = new DataView(tag.buffer);
+    v.setUint32(0, MI_COMPRESSED, true);
+    v.setUint32(4, z.length, true);
+    out.push(tag);
+    out.push(z);
+  }
   return out.concat();
 }

@@ -8,6 +8,7 @@ import {
   readMat,
 } from "../loaders/matv5.ts";
 import type { DatasetTrial } from "../types.ts";
+import { doubleRow, type MatValue, stringCellRow, writeMat5 } from "./mat5.ts";
 import { DEFAULT_CONFIGS, type PresetConfigs, type PresetName } from "../world/presets.ts";
 import { MARKET1501_SCHEMA, PETA_SCHEMA } from "../world/schemas.ts";
 import { readImageFile } from "../world/encode.ts";
@@ -444,4 +445,19 @@ Deno.test("writers: same seed gives byte-identical files whatever the sharding; 
   } finally {
     for (const d of [a.dir, dir, c.dir]) await Deno.remove(d, { recursive: true });
   }
+});
+
+Deno.test("writeMat5: a compressed file reads back as the plain one", () => {
+  const vars: [string, MatValue][] = [
+    ["att", { kind: "uint8", rows: 2, cols: 3, data: [1, 0, 1, 1, 2, 0] }],
+    ["s", {
+      kind: "struct",
+      fields: [["ids", stringCellRow(["0001", "0002"])], ["v", doubleRow([0.5, 2])]],
+    }],
+  ];
+  const plain = writeMat5(vars);
+  const packed = writeMat5(vars, { compress: true });
+  assert.equal(new DataView(packed.buffer).getUint32(128, true), 15, "miCOMPRESSED");
+  assert.deepEqual(readMat(packed), readMat(plain));
+  assert.deepEqual((readMat(plain).att as MatNumeric).data, Float64Array.from([1, 0, 1, 1, 2, 0]));
 });
