@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { SysuConfig } from "../../data/world/presets.ts";
 import type { Delta, RowSpec } from "../../experiments/spec.ts";
 import type { PretrainConfig } from "./pretrain.ts";
 
@@ -13,46 +14,50 @@ import type { PretrainConfig } from "./pretrain.ts";
  * (lib/data/world/presets.ts). Calibrated on the ID-only baseline only (see
  * `calibrate.ts` and results/cmgan/calibration.json); frozen before any full-model run.
  */
-export type WorldKnobs = {
-  trainIds: number;
-  valIds: number;
-  testIds: number;
-  maxId: number;
-  trainRgbPerCam: number;
-  trainIrPerCam: number;
-  testRgbPerCam: number;
-  testIrPerCam: number;
-  /** Gaussian blur σ (px at 128×64) of IR cameras 3 and 6. */
-  irBlur: [number, number];
-  /** Pixel noise σ of IR cameras 3 and 6. */
-  irNoise: [number, number];
-  /** Std of each identity's garment shade offset (larger = identities easier to tell apart). */
-  shadeStd: number;
-  /** Multiplier of the IR cameras' gain (contrast of the thermal image). */
-  irGain: number;
-  /**
-   * Share of identities with a patterned top (stripes, logo, check); the preset's 0.6.
-   * Patterns change emissivity, so they are one of the few cues both modalities see.
-   */
-  patternShare: number;
-  /** Probability of a backpack (ambient temperature: dark in IR); the preset's 0.3. */
-  backpack: number;
-  /**
-   * Probability of a short lower garment (hot skin in IR) for both genders; null keeps the
-   * preset's (women 0.5, men 0.2).
-   */
-  shortLower: number | null;
-  /**
-   * Share of black/white/gray garments (no hue to lose in IR) in the colour priors; null
-   * keeps the preset's (about 0.6).
-   */
-  achromatic: number | null;
-  /**
-   * How far a garment's thermal level follows its visible colour (0: independent, the
-   * shared world's default; 1: card §10.2's emissivity model, dark clothes glowing brighter).
-   */
-  thermalCoupling: number;
-};
+export type WorldKnobs =
+  & Pick<
+    SysuConfig,
+    | "trainIds"
+    | "valIds"
+    | "testIds"
+    | "maxId"
+    | "trainRgbPerCam"
+    | "trainIrPerCam"
+    | "testRgbPerCam"
+    | "testIrPerCam"
+  >
+  & {
+    /** Gaussian blur σ (px at 128×64) of IR cameras 3 and 6. */
+    irBlur: [number, number];
+    /** Pixel noise σ of IR cameras 3 and 6. */
+    irNoise: [number, number];
+    /** Std of each identity's garment shade offset (larger = identities easier to tell apart). */
+    shadeStd: number;
+    /** Multiplier of the IR cameras' gain (contrast of the thermal image). */
+    irGain: number;
+    /**
+     * Share of identities with a patterned top (stripes, logo, check); the preset's 0.6.
+     * Patterns change emissivity, so they are one of the few cues both modalities see.
+     */
+    patternShare: number;
+    /** Probability of a backpack (ambient temperature: dark in IR); the preset's 0.3. */
+    backpack: number;
+    /**
+     * Probability of a short lower garment (hot skin in IR) for both genders; null keeps the
+     * preset's (women 0.5, men 0.2).
+     */
+    shortLower: number | null;
+    /**
+     * Share of black/white/gray garments (no hue to lose in IR) in the colour priors; null
+     * keeps the preset's (about 0.6).
+     */
+    achromatic: number | null;
+    /**
+     * How far a garment's thermal level follows its visible colour (0: independent, the
+     * shared world's default; 1: card §10.2's emissivity model, dark clothes glowing brighter).
+     */
+    thermalCoupling: number;
+  };
 
 /** The whole config of one cmGAN cell. Every field is a switch some row or scale sets. */
 export type CmganConfig = {
