@@ -89,6 +89,18 @@ async function kernelSelfCheck(): Promise<{ name: string; error: number }[]> {
         }) as tf.Tensor,
     ],
     ["UnsortedSegmentSum", () => tf.unsortedSegmentSum(rows, ids, 3)],
+    // Raw inputs (negative windows included): where wasm's own max-pool gradient went wrong.
+    ["MaxPoolGrad", () => {
+      const y = tf.maxPool(x, 2, 2, "valid");
+      const g = tf.onesLike(y);
+      const out = tf.engine().runKernel("MaxPoolGrad", { dy: g, input: x, output: y }, {
+        filterSize: 2,
+        strides: 2,
+        pad: "valid",
+      }) as tf.Tensor;
+      tf.dispose([y, g]);
+      return out;
+    }],
   ];
   const results = [];
   for (const [name, run] of cases) {

@@ -236,6 +236,51 @@ Deno.test("UnsortedSegmentSum on wasm matches cpu, including dropped ids", async
   }
 });
 
+Deno.test("max-pool gradient on wasm matches cpu, with negative windows, ties and padding", async () => {
+  const rng = new Rng(4);
+  // [input shape, window, stride, padding]: all-negative windows are what wasm 4.22's own
+  // kernel got wrong; ReLU'd inputs give ties at 0, coarse ones at positive values (where
+  // it also broke ties unlike TensorFlow); 3×3 / 2 overlaps (ResNet's stem).
+  const cases: [number[], number, number, "valid" | "same"][] = [
+    [[2, 4, 4, 1], 2, 2, "valid"],
+    [[3, 8, 6, 5], 2, 2, "valid"],
+    [[2, 9, 9, 4], 3, 2, "same"],
+    [[2, 7, 5, 3], 3, 1, "same"],
+    [[1, 33, 17, 2], 2, 2, "same"],
+  ];
+  for (const [shape, window, stride, pad] of cases) {
+    for (const kind of ["raw", "relu", "coarse"] as const) {
+      const x0 = randomTensor(rng, shape);
+      // "coarse": few distinct values, so positive ties (flat image regions) are common and
+      // the first maximum in row-major order must be the one that gets the gradient.
+      const x = kind === "relu"
+        ? tf.relu(x0)
+        : kind === "coarse"
+        ? tf.round(tf.mul(tf.relu(x0), 2))
+        : x0.clone();
+      const yShape = tf.maxPool(x as tf.Tensor4D, window, stride, pad).shape;
+      const w = randomTensor(rng, yShape);
+      const grad = () =>
+        tf.grad((v: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, window, stride, pad), w))
+        )(
+          x,
+        );
+      const expected = await valuesOn("cpu", grad);
+      const before = tf.memory().numTensors;
+      const actual = await valuesOn("wasm", grad);
+      assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+      const label = `${JSON.stringify(shape)} ${window}/${stride} ${pad} ${kind}`;
+      // Overlapping windows add in another order: float rounding only.
+      assert.ok(relativeError(actual, expected) < 1e-6, label);
+      // Every output's gradient lands exactly once: the sums agree.
+      const sum = (a: ArrayLike<number>) => Array.from(a).reduce((p, q) => p + q, 0);
+      assert.ok(Math.abs(sum(actual) - sum(expected)) < 1e-4, label);
+      tf.dispose([x0, x, w]);
+    }
+  }
+});
+
 Deno.test("gather's gradient (an embedding lookup) trains on wasm", () => {
   const table = tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, 6]]));
   const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([0, 2, 2], "int32"))))(
