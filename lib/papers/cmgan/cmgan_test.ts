@@ -280,23 +280,25 @@ Deno.test("claims are scored as card §10.6 says: 2-point gaps, reversals beyond
     );
   const c1 = (r1: Record<string, number[]>) =>
     evaluateClaims({ ...spec, claims: spec.claims.filter((c) => c.id === "C1") }, results(r1))[0];
-  // Gaps of 4–5 points on every seed: reproduced.
-  assert.equal(
-    c1({ idOnly: [10, 11, 12], tripletOnly: [15, 15, 16], full: [20, 19, 21] }).verdict,
-    "✓",
-  );
-  // Consistent but 1-point gaps: inconclusive, however tight.
-  assert.equal(
-    c1({ idOnly: [10, 11, 12], tripletOnly: [11, 12, 13], full: [12, 13, 14] }).verdict,
-    "~",
-  );
-  // triplet-only below ID-only by less than the noise: inconclusive; by more: not reproduced.
-  assert.equal(
-    c1({ idOnly: [10, 11, 12], tripletOnly: [9, 13, 10], full: [20, 19, 21] }).verdict,
-    "~",
-  );
-  assert.equal(
-    c1({ idOnly: [10, 11, 12], tripletOnly: [5, 6, 7], full: [20, 19, 21] }).verdict,
-    "✗",
-  );
+  const idOnly = [10, 11, 12];
+  const cases: [string, Record<string, number[]>, string][] = [
+    ["gaps of 4–5 points on every seed", { tripletOnly: [15, 15, 16], full: [20, 19, 21] }, "✓"],
+    [
+      "consistent 1-point gaps, however tight",
+      { tripletOnly: [11, 12, 13], full: [12, 13, 14] },
+      "~",
+    ],
+    ["triplet-only below ID-only within the noise", {
+      tripletOnly: [9, 13, 10],
+      full: [20, 19, 21],
+    }, "~"],
+    [
+      "triplet-only below ID-only beyond the noise",
+      { tripletOnly: [5, 6, 7], full: [20, 19, 21] },
+      "✗",
+    ],
+  ];
+  for (const [what, rows, verdict] of cases) {
+    assert.equal(c1({ idOnly, ...rows }).verdict, verdict, what);
+  }
 });
