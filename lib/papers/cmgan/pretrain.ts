@@ -123,7 +123,8 @@ export async function pretrainBackbone(
     const which = config.identities === "train" ? "train" : dataset.images.map((_, i) => i);
     const split = await loadSplit(dataset, which, size, {
       identitiesOnly: true,
-      cacheDir: projectPath("data/cache"),
+      // The pixel cache beside the rendered presets ("data/cache" for the CPU recipe).
+      cacheDir: join(projectPath(config.root), "cache"),
     });
     parts.push({ pixels: split.pixels, labels: split.labels.map((c) => c + classes) });
     classes += split.numClasses;
