@@ -292,8 +292,8 @@ export interface CmganRun {
 
 /**
  * Trains (unless the config is the pixel baseline, or the pretrained generator evaluated as
- * it is) and evaluates one cell. The caller
- * owns `trained` and must free it with {@link disposeTrained}.
+ * it is) and evaluates one cell. The caller owns `trained` and must free it with
+ * {@link disposeTrained}.
  */
 export async function runCmgan(
   config: CmganConfig,
