@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generate } from "../data/generate.ts";
 import { DEFAULT_CONFIGS, type PresetConfigs, type PresetName } from "../data/world/presets.ts";
+import { acquireLock as takeLock, withLock } from "../runtime/lock.ts";
 
 /** Options of {@link ensureSyntheticPreset}. */
 export interface EnsurePresetOptions {
@@ -28,27 +29,11 @@ export interface EnsurePresetOptions {
 }
 
 /**
- * Takes lock folder `lock` (atomic `mkdir`), waiting up to `timeoutMs` for another process
- * to remove it; the caller removes it when done.
+ * Takes lock `lock` (see lib/runtime/lock.ts: owner recorded, stale locks broken), waiting
+ * up to `timeoutMs`; the caller removes the file when done. Prefer {@link withLock}.
  */
 export async function acquireLock(lock: string, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    try {
-      // mkdir without `recursive` is atomic: exactly one process creates the folder.
-      await Deno.mkdir(lock);
-      return;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-    if (Date.now() - t0 > timeoutMs) {
-      throw new Error(
-        `waited ${Math.round(timeoutMs / 1000)} s for ${lock}, held by another process; ` +
-          "remove it if no `deno task data`, pretraining or grid run is still going",
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await takeLock(lock, { timeoutMs });
 }
 
 /**
@@ -62,8 +47,8 @@ export async function ensureSyntheticPreset(
   await Deno.mkdir(options.root, { recursive: true });
   const config = { ...DEFAULT_CONFIGS[preset], ...(options.overrides ?? {}) };
   const lock = join(options.root, `.${preset}.lock`);
-  await acquireLock(lock, options.lockTimeoutMs ?? 30 * 60_000);
-  try {
+  const log = options.log ?? (() => {});
+  await withLock(lock, async () => {
     await generate({
       presets: [preset],
       root: options.root,
@@ -72,11 +57,14 @@ export async function ensureSyntheticPreset(
       workers: options.workers ?? 1,
       sheets: null,
       configs: { [preset]: config } as Partial<PresetConfigs>,
-      log: options.log ?? (() => {}),
+      log,
     });
-  } finally {
-    await Deno.remove(lock).catch(() => {});
-  }
+  }, {
+    timeoutMs: options.lockTimeoutMs ?? 30 * 60_000,
+    purpose: `generating ${preset}`,
+    // Waiting and broken-lock notes go to stderr even when generation is quiet.
+    log: options.log ?? ((line) => console.error(line)),
+  });
   return join(options.root, preset);
 }
 

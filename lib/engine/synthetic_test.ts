@@ -23,11 +23,41 @@ Deno.test("ensureSyntheticPreset: generates once, reuses the copy, and waits for
     const marker = await Deno.stat(join(a, "_synthetic_complete.json"));
     await ensureSyntheticPreset("market1501", { root: dir, overrides });
     assert.deepEqual((await Deno.stat(join(a, "_synthetic_complete.json"))).mtime, marker.mtime);
-    await Deno.mkdir(join(dir, ".market1501.lock"));
+    // A live holder (this process, as far as the lock can tell) is waited for, then given up on.
+    const lockPath = join(dir, ".market1501.lock");
+    const owner = {
+      pid: Deno.pid,
+      host: Deno.hostname(),
+      startedAt: new Date().toISOString(),
+      processStart: null,
+      purpose: "another run",
+      token: "someone-else",
+    };
+    await Deno.writeTextFile(lockPath, JSON.stringify(owner));
+    const lines: string[] = [];
     await assert.rejects(
-      ensureSyntheticPreset("market1501", { root: dir, overrides, lockTimeoutMs: 300 }),
-      /held by another process/,
+      ensureSyntheticPreset("market1501", {
+        root: dir,
+        overrides,
+        lockTimeoutMs: 300,
+        log: (l) => lines.push(l),
+      }),
+      /held by pid \d+ .*\(another run\)/,
     );
+    assert.match(lines.join("\n"), /waiting for .*\.market1501\.lock/);
+    // What a killed first generation leaves (issue 12): a lock whose owner is gone. It is
+    // broken with a note instead of being waited on for 30 minutes.
+    const dead = new Deno.Command("true").spawn();
+    await dead.status;
+    await Deno.writeTextFile(lockPath, JSON.stringify({ ...owner, pid: dead.pid }));
+    lines.length = 0;
+    await ensureSyntheticPreset("market1501", {
+      root: dir,
+      overrides,
+      lockTimeoutMs: 5_000,
+      log: (l) => lines.push(l),
+    });
+    assert.match(lines.join("\n"), /breaking stale lock .*is gone/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -13,6 +13,7 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../runtime/fs.ts";
 import { QUICK_ENV } from "../runtime/quick.ts";
 
 /** The repository root (two levels above this file). */
@@ -60,10 +61,7 @@ export async function ensureKernelspec(root: string = PROJECT_ROOT): Promise<str
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   if (current !== text) {
-    await Deno.mkdir(dir, { recursive: true });
-    const tmp = `${file}.${Deno.pid}.tmp`;
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, file);
+    await writeFileAtomic(file, text);
   }
   return jupyterPath;
 }

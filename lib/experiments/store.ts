@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "../runtime/fs.ts";
 import type { HistoryJSON } from "../train/history.ts";
 import type { CellMetrics, Config, Json, Scale } from "./spec.ts";
 
@@ -80,19 +81,8 @@ export function keyText(key: CellKey): string {
   return `${key.paper}/${scaleDir(key.scale, key.quick)}/${key.row}/seed${key.seed}`;
 }
 
-/** Writes text through a temporary file in the same folder and a rename. */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  if (dir) await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
-}
+/** Writes text atomically: the project's one writer (lib/runtime/fs.ts), under the store's name. */
+export const writeTextAtomic: (path: string, text: string) => Promise<void> = writeFileAtomic;
 
 /** Stores a result atomically. */
 export async function writeResult(root: string, result: CellResult): Promise<string> {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
+import { writeFileAtomicSync } from "../../runtime/fs.ts";
 
 /** File extensions treated as images (lower case, with the dot). */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([".jpg", ".jpeg", ".png", ".bmp"]);
@@ -170,20 +171,6 @@ export function parseName(
   return match;
 }
 
-/** Writes `text` to `path` atomically (temporary file in the same folder, then rename). */
-export function writeTextAtomic(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${Deno.pid}.${Date.now()}.tmp`);
-  Deno.writeTextFileSync(temp, text);
-  try {
-    Deno.renameSync(temp, path);
-  } catch (error) {
-    try {
-      Deno.removeSync(temp);
-    } catch { /* already gone */ }
-    throw error;
-  }
-}
-
 /**
  * Random splits or trials drawn once with a seed and saved beside the data as
  * JSON; later loads reuse the file. `validate` checks a saved file still fits
@@ -210,7 +197,7 @@ export function loadOrDrawSplits<T>(
   }
   const value = draw();
   try {
-    writeTextAtomic(path, JSON.stringify(value, null, 1) + "\n");
+    writeFileAtomicSync(path, JSON.stringify(value, null, 1) + "\n");
   } catch (error) {
     console.warn(`${path}: could not save the drawn splits (${(error as Error).message})`);
   }
