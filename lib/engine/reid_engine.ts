@@ -393,7 +393,7 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
         let parts: tf.Tensor1D | null = null;
         let value: number | null;
         try {
-          value = player.step(() => {
+          value = await player.step(() => {
             const feature = forward(net.backbone, x, "train") as tf.Tensor2D;
             const terms: tf.Scalar[] = [];
             let loss = tf.scalar(0);
@@ -417,8 +417,12 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
           x.dispose();
         }
         const got = parts as tf.Tensor1D | null;
-        const values = got ? Array.from(got.dataSync()) : [];
-        got?.dispose();
+        let values: number[] = [];
+        try {
+          if (got) values = Array.from(await got.data());
+        } finally {
+          got?.dispose();
+        }
         const record: Record<string, number | null> = { loss: value };
         let i = 0;
         if (useId) record.id = values[i++];

@@ -157,8 +157,8 @@ Deno.test("trainReid: a triplet-only run leaves the classifier untouched", async
       inputShape: [SIZE.height, SIZE.width, 3],
       seed: rng.fork("net"),
     });
-    const head = net.classifier.getWeights()[0].arraySync();
-    const stem = net.backbone.getWeights()[0].arraySync();
+    const head = await net.classifier.getWeights()[0].array();
+    const stem = await net.backbone.getWeights()[0].array();
     const history = new LossHistory();
     await trainReid({
       net,
@@ -170,8 +170,8 @@ Deno.test("trainReid: a triplet-only run leaves the classifier untouched", async
       log: () => {},
     });
     assert.deepEqual(history.names(), ["loss", "triplet"]);
-    assert.deepEqual(net.classifier.getWeights()[0].arraySync(), head);
-    assert.notDeepEqual(net.backbone.getWeights()[0].arraySync(), stem);
+    assert.deepEqual(await net.classifier.getWeights()[0].array(), head);
+    assert.notDeepEqual(await net.backbone.getWeights()[0].array(), stem);
     net.dispose();
   });
 });

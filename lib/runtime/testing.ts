@@ -36,3 +36,22 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   }
   return diff / Math.max(scale, 1e-12);
 }
+
+/**
+ * The first value of the tensor `fn` makes, with `fn`'s intermediate tensors freed: what
+ * `tf.tidy(() => fn().dataSync()[0])` did, without the synchronous readback that throws
+ * under Deno's WebGPU.
+ */
+export async function readScalar(fn: () => tf.Tensor): Promise<number> {
+  const t = tf.tidy(fn);
+  try {
+    return (await t.data())[0];
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Copies of the values of `tensors` (e.g. a model's variables), read asynchronously. */
+export function snapshotValues(tensors: readonly tf.Tensor[]): Promise<Float32Array[]> {
+  return Promise.all(tensors.map(async (t) => Float32Array.from(await t.data())));
+}

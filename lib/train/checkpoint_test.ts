@@ -43,9 +43,9 @@ const data = (() => {
   return { x: tf.tensor(rng.normalArray(24), [8, 3]), y: tf.tensor(rng.normalArray(8), [8, 1]) };
 })();
 
-function train(m: ReturnType<typeof build>, steps: number) {
+async function train(m: ReturnType<typeof build>, steps: number) {
   for (let i = 0; i < steps; i++) {
-    m.player.step(() =>
+    await m.player.step(() =>
       tf.losses.meanSquaredError(
         data.y,
         tf.mul(m.net.apply(data.x, { training: true }) as tf.Tensor, m.scale.scale),
@@ -55,7 +55,7 @@ function train(m: ReturnType<typeof build>, steps: number) {
 }
 
 const values = (m: ReturnType<typeof build>) =>
-  [...m.net.getWeights(), m.scale.scale].map((t) => [...t.dataSync()]);
+  Promise.all([...m.net.getWeights(), m.scale.scale].map(async (t) => [...await t.data()]));
 
 function dispose(m: ReturnType<typeof build>) {
   m.player.dispose();
@@ -67,9 +67,9 @@ Deno.test("a run interrupted after a checkpoint resumes to the same weights", as
   const dir = await Deno.makeTempDir({ prefix: "ckpt_" });
   try {
     const straight = build();
-    train(straight, 10);
+    await train(straight, 10);
     const first = build();
-    train(first, 6);
+    await train(first, 6);
     const history = new LossHistory();
     history.record(5, { loss: 0.5 });
     await saveCheckpoint(dir, {
@@ -91,9 +91,9 @@ Deno.test("a run interrupted after a checkpoint resumes to the same weights", as
     assert.deepEqual(loaded.extra, { epoch: 2 });
     assert.deepEqual(loaded.history?.series("loss"), { steps: [5], values: [0.5] });
     assert.equal(resumed.player.optimizer.iterations, 6);
-    train(resumed, 4);
+    await train(resumed, 4);
     // Moments, bias-correction step and BN moving statistics all came back: same result.
-    assert.deepEqual(values(resumed), values(straight));
+    assert.deepEqual(await values(resumed), await values(straight));
     dispose(resumed);
     dispose(straight);
 
@@ -111,9 +111,9 @@ Deno.test("loading is strict and names the file and the weight", async () => {
   try {
     assert.equal(await loadCheckpoint(dir, {}), null, "an empty directory means a fresh run");
     const saved = build();
-    train(saved, 1);
+    await train(saved, 1);
     await saveCheckpoint(dir, { step: 1, models: { net: saved.net }, players: [saved.player] });
-    const before = values(saved);
+    const before = await values(saved);
 
     const wider = build(6);
     await assert.rejects(
@@ -134,7 +134,7 @@ Deno.test("loading is strict and names the file and the weight", async () => {
       loadCheckpoint(dir, { models: { net: other as never }, players: [saved.player] }),
       /missing weight "other".*unexpected weight "ck_h\/kernel"/,
     );
-    assert.deepEqual(values(saved), before, "a failed load must not change anything");
+    assert.deepEqual(await values(saved), before, "a failed load must not change anything");
 
     // A truncated weights file is caught.
     const latest = await latestCheckpoint(dir);

@@ -121,10 +121,14 @@ export class Player {
   /**
    * Computes `loss()` and its gradients with respect to this player's variables only,
    * applies them with this player's optimizer, disposes every intermediate tensor and
-   * returns the loss value. Returns null without evaluating `loss` when the player is
-   * frozen ({@link Player.trainable} false).
+   * resolves to the loss value. Resolves to null without evaluating `loss` when the player
+   * is frozen ({@link Player.trainable} false).
+   *
+   * Asynchronous because the loss is read back with `data()`: a synchronous readback
+   * throws under Deno's WebGPU. The update is already queued when this returns its promise,
+   * so a caller that does not await still sees the variables move in order.
    */
-  step(loss: () => tf.Scalar): number | null {
+  async step(loss: () => tf.Scalar): Promise<number | null> {
     if (!this.trainable) return null;
     const { value, grads } = this.#gradients(loss);
     try {
@@ -132,9 +136,11 @@ export class Player {
     } finally {
       tf.dispose(grads);
     }
-    const out = value.dataSync()[0];
-    value.dispose();
-    return out;
+    try {
+      return (await value.data())[0];
+    } finally {
+      value.dispose();
+    }
   }
 
   /**
@@ -175,10 +181,14 @@ export class Player {
 /**
  * One backward pass of a shared loss, each trainable player applying its own share with
  * its own optimizer (e.g. AAIPR's image and attribute branches at different learning
- * rates). Frozen players are neither differentiated nor updated. Returns the loss value,
- * or null when no player is trainable.
+ * rates). Frozen players are neither differentiated nor updated. Resolves to the loss
+ * value (read back asynchronously, as in {@link Player.step}), or null when no player is
+ * trainable.
  */
-export function stepTogether(players: readonly Player[], loss: () => tf.Scalar): number | null {
+export async function stepTogether(
+  players: readonly Player[],
+  loss: () => tf.Scalar,
+): Promise<number | null> {
   const active = players.filter((p) => p.trainable);
   if (active.length === 0) return null;
   const all = new Set<tf.Variable>();
@@ -195,9 +205,11 @@ export function stepTogether(players: readonly Player[], loss: () => tf.Scalar):
   } finally {
     tf.dispose(result.grads);
   }
-  const out = result.value.dataSync()[0];
-  result.value.dispose();
-  return out;
+  try {
+    return (await result.value.data())[0];
+  } finally {
+    result.value.dispose();
+  }
 }
 
 /** The learning rate an optimizer will use at its next update. */

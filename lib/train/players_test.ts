@@ -26,27 +26,29 @@ function dense(rng: Rng, name: string, inDim: number, outDim: number): tf.Sequen
   return model;
 }
 
-function snapshot(vars: readonly tf.Variable[]): Float32Array[] {
-  return vars.map((v) => v.dataSync().slice() as Float32Array);
+function snapshot(vars: readonly tf.Variable[]): Promise<Float32Array[]> {
+  return Promise.all(vars.map(async (v) => (await v.data()).slice() as Float32Array));
 }
 
 async function optimizerState(opt: tf.Optimizer): Promise<Float32Array[]> {
   const weights = await opt.getWeights();
-  const out = weights.map((w) => w.tensor.dataSync().slice() as Float32Array);
+  const out = await Promise.all(
+    weights.map(async (w) => (await w.tensor.data()).slice() as Float32Array),
+  );
   weights[0].tensor.dispose(); // the iteration scalar is a fresh tensor; the slots are live state
   return out;
 }
 
-Deno.test("trainableVariables returns the models' own tf.Variables", () => {
+Deno.test("trainableVariables returns the models' own tf.Variables", async () => {
   const model = dense(new Rng(1), "tv", 3, 2);
   const vars = trainableVariables(model);
   assert.equal(vars.length, 4);
   for (const v of vars) assert.ok(v instanceof tf.Variable);
   const x = tf.ones([1, 3]);
-  const before = (model.predict(x) as tf.Tensor).dataSync()[0];
+  const before = (await (model.predict(x) as tf.Tensor).data())[0];
   // Writing through the returned variable must change what the model computes.
   vars[3].assign(tf.add(vars[3], 1));
-  const after = (model.predict(x) as tf.Tensor).dataSync()[0];
+  const after = (await (model.predict(x) as tf.Tensor).data())[0];
   assert.ok(
     Math.abs(after - before - 1) < 1e-5,
     `bias +1 should shift output by 1: ${before} → ${after}`,
@@ -76,30 +78,30 @@ Deno.test("stepping player A leaves player B's variables and optimizer state unt
   // The loss depends on both players' variables.
   const loss = () =>
     tf.losses.meanSquaredError(y, b.apply(a.apply(x) as tf.Tensor) as tf.Tensor) as tf.Scalar;
-  B.step(loss); // give B some Adam state to protect
-  const bVars = snapshot(B.variables);
+  await B.step(loss); // give B some Adam state to protect
+  const bVars = await snapshot(B.variables);
   const bState = await optimizerState(B.optimizer);
-  const aVars = snapshot(A.variables);
-  for (let i = 0; i < 3; i++) assert.equal(typeof A.step(loss), "number");
-  assert.deepEqual(snapshot(B.variables), bVars, "B's variables moved when A stepped");
+  const aVars = await snapshot(A.variables);
+  for (let i = 0; i < 3; i++) assert.equal(typeof await A.step(loss), "number");
+  assert.deepEqual(await snapshot(B.variables), bVars, "B's variables moved when A stepped");
   assert.deepEqual(await optimizerState(B.optimizer), bState, "B's optimizer state moved");
-  assert.notDeepEqual(snapshot(A.variables), aVars, "A's variables did not move");
+  assert.notDeepEqual(await snapshot(A.variables), aVars, "A's variables did not move");
   assert.equal(A.steps, 3);
   assert.equal(B.steps, 1);
 
   // Freezing A by its flag: no evaluation, no update, null result.
   A.trainable = false;
-  const frozen = snapshot(A.variables);
+  const frozen = await snapshot(A.variables);
   let called = false;
   assert.equal(
-    A.step(() => {
+    await A.step(() => {
       called = true;
       return loss();
     }),
     null,
   );
   assert.equal(called, false);
-  assert.deepEqual(snapshot(A.variables), frozen);
+  assert.deepEqual(await snapshot(A.variables), frozen);
   A.dispose();
   B.dispose();
   tf.dispose([x, y]);
@@ -112,10 +114,10 @@ Deno.test("a player's optimizer slots stay bound to its variables in list order"
   const v2 = tf.variable(tf.tensor2d([[1, 2], [3, 4]]), true, "slot_v2");
   const p = new Player({ name: "p", variables: [v1, v2], optimizer: tf.train.adam(0.1) });
   // A loss touching only v2: v1 keeps slot 0 (zero moments), v2 gets slot 1.
-  p.step(() => tf.sum(tf.square(v2)));
+  await p.step(() => tf.sum(tf.square(v2)));
   const weights = await p.optimizer.getWeights();
   assert.deepEqual(weights.slice(1).map((w) => w.tensor.shape), [[3], [2, 2], [3], [2, 2]]);
-  assert.deepEqual([...weights[1].tensor.dataSync()], [0, 0, 0]);
+  assert.deepEqual([...await weights[1].tensor.data()], [0, 0, 0]);
   weights[0].tensor.dispose();
   // The list is frozen: nobody can edit it behind the optimizer's back.
   assert.throws(() => (p.variables as tf.Variable[]).push(v1), TypeError);
@@ -123,7 +125,7 @@ Deno.test("a player's optimizer slots stay bound to its variables in list order"
   tf.dispose([v1, v2]);
 });
 
-Deno.test("players refuse shared optimizers and bad variable lists", () => {
+Deno.test("players refuse shared optimizers and bad variable lists", async () => {
   const v = tf.variable(tf.scalar(1), true, "refuse_v");
   const w = tf.variable(tf.scalar(2), true, "refuse_w");
   const opt = tf.train.sgd(0.1);
@@ -141,12 +143,12 @@ Deno.test("players refuse shared optimizers and bad variable lists", () => {
     /empty/,
   );
   // A loss that does not depend on the player's variables fails naming the player.
-  assert.throws(() => p.step(() => tf.mul(w, 2) as tf.Scalar), /player "first"/);
+  await assert.rejects(() => p.step(() => tf.mul(w, 2) as tf.Scalar), /player "first"/);
   p.dispose();
   tf.dispose([v, w]);
 });
 
-Deno.test("weight decay is coupled L2 and stepTogether applies each player's own rate", () => {
+Deno.test("weight decay is coupled L2 and stepTogether applies each player's own rate", async () => {
   const v = tf.variable(tf.tensor1d([2, -4]), true, "wd_v");
   const p = new Player({
     name: "wd",
@@ -154,41 +156,41 @@ Deno.test("weight decay is coupled L2 and stepTogether applies each player's own
     optimizer: tf.train.sgd(0.1),
     weightDecay: 0.5,
   });
-  p.step(() => tf.mul(tf.sum(v), 0) as tf.Scalar); // zero loss gradient: only the decay acts
-  assert.deepEqual([...v.dataSync()].map((x) => +x.toFixed(5)), [1.9, -3.8]);
+  await p.step(() => tf.mul(tf.sum(v), 0) as tf.Scalar); // zero loss gradient: only the decay acts
+  assert.deepEqual([...await v.data()].map((x) => +x.toFixed(5)), [1.9, -3.8]);
   p.dispose();
 
   const a = tf.variable(tf.scalar(0), true, "tog_a");
   const b = tf.variable(tf.scalar(0), true, "tog_b");
   const A = new Player({ name: "A", variables: [a], optimizer: tf.train.sgd(0.1) });
   const B = new Player({ name: "B", variables: [b], optimizer: tf.train.sgd(0.01) });
-  const value = stepTogether([A, B], () => tf.add(a, b) as tf.Scalar);
+  const value = await stepTogether([A, B], () => tf.add(a, b) as tf.Scalar);
   assert.equal(value, 0);
-  assert.ok(Math.abs(a.dataSync()[0] + 0.1) < 1e-7);
-  assert.ok(Math.abs(b.dataSync()[0] + 0.01) < 1e-7);
+  assert.ok(Math.abs((await a.data())[0] + 0.1) < 1e-7);
+  assert.ok(Math.abs((await b.data())[0] + 0.01) < 1e-7);
   B.trainable = false;
-  stepTogether([A, B], () => tf.add(a, b) as tf.Scalar);
-  assert.ok(Math.abs(b.dataSync()[0] + 0.01) < 1e-7, "frozen B moved");
-  assert.ok(Math.abs(a.dataSync()[0] + 0.2) < 1e-7);
+  await stepTogether([A, B], () => tf.add(a, b) as tf.Scalar);
+  assert.ok(Math.abs((await b.data())[0] + 0.01) < 1e-7, "frozen B moved");
+  assert.ok(Math.abs((await a.data())[0] + 0.2) < 1e-7);
   A.dispose();
   B.dispose();
   tf.dispose([v, a, b]);
 });
 
-Deno.test("learning rates can be read and set on Adam and SGD", () => {
+Deno.test("learning rates can be read and set on Adam and SGD", async () => {
   const adam = tf.train.adam(0.1);
   setLearningRate(adam, 0);
   assert.equal(getLearningRate(adam), 0);
   const v = tf.variable(tf.scalar(3), true, "lr_v");
   const p = new Player({ name: "lr", variables: [v], optimizer: adam });
-  p.step(() => tf.square(v) as tf.Scalar);
-  assert.equal(v.dataSync()[0], 3, "Adam with lr 0 must not move");
+  await p.step(() => tf.square(v) as tf.Scalar);
+  assert.equal((await v.data())[0], 3, "Adam with lr 0 must not move");
   p.dispose();
   const sgd = tf.train.sgd(0.1);
   setLearningRate(sgd, 0.5);
   const q = new Player({ name: "lr2", variables: [v], optimizer: sgd });
-  q.step(() => tf.square(v) as tf.Scalar); // grad 6 → 3 − 0.5·6
-  assert.equal(v.dataSync()[0], 0);
+  await q.step(() => tf.square(v) as tf.Scalar); // grad 6 → 3 − 0.5·6
+  assert.equal((await v.data())[0], 0);
   assert.throws(() => setLearningRate(sgd, -1), /≥ 0/);
   q.dispose();
   v.dispose();
@@ -215,16 +217,24 @@ Deno.test("a tiny two-player training run lowers the loss without leaking tensor
       target,
       head.apply(enc.apply(x) as tf.Tensor) as tf.Tensor,
     ) as tf.Scalar;
-  const first = tf.tidy(() => loss().dataSync()[0]);
-  await checkNoLeak(() => {
-    E.step(loss);
-    H.step(loss);
+  const lossValue = async () => {
+    const l = tf.tidy(loss);
+    try {
+      return (await l.data())[0];
+    } finally {
+      l.dispose();
+    }
+  };
+  const first = await lossValue();
+  await checkNoLeak(async () => {
+    await E.step(loss);
+    await H.step(loss);
   }, { label: "two-player step" });
   for (let i = 0; i < 150; i++) {
-    E.step(loss);
-    H.step(loss);
+    await E.step(loss);
+    await H.step(loss);
   }
-  const last = tf.tidy(() => loss().dataSync()[0]);
+  const last = await lossValue();
   assert.ok(last < first * 0.3, `loss should fall: ${first} → ${last}`);
   E.dispose();
   H.dispose();

@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { readScalar } from "../../runtime/testing.ts";
 import { Player, trainableVariables } from "../../train/players.ts";
 import { gt } from "../claims.ts";
 import type { PaperSpec } from "../spec.ts";
@@ -64,7 +65,7 @@ export const spec: PaperSpec<ToyConfig> = {
     const { n, dim } = config.data;
     const x = tf.tensor2d(rng.normalArray(n * dim), [n, dim]);
     // Labels from a fixed nonlinear rule, so width matters.
-    const xs = x.arraySync();
+    const xs = await x.array();
     const y = tf.tensor1d(xs.map((r) => (r[0] * r[1] > 0 ? 1 : 0)), "float32");
     const init = context.rng.fork("init");
     const model = tf.sequential();
@@ -83,12 +84,10 @@ export const spec: PaperSpec<ToyConfig> = {
     const logits = () => tf.squeeze(model.apply(x) as tf.Tensor, [1]);
     const lossFn = () => tf.losses.sigmoidCrossEntropy(y, logits()) as tf.Scalar;
     for (let step = 0; step < config.train.steps; step++) {
-      context.history.record(step, { loss: player.step(lossFn)! });
+      context.history.record(step, { loss: (await player.step(lossFn))! });
     }
-    const acc = tf.tidy(() =>
-      tf.mean(tf.equal(tf.greater(logits(), 0).toFloat(), y)).dataSync()[0]
-    );
-    const loss = tf.tidy(() => lossFn().dataSync()[0]);
+    const acc = await readScalar(() => tf.mean(tf.equal(tf.greater(logits(), 0).toFloat(), y)));
+    const loss = await readScalar(lossFn);
     player.dispose();
     model.dispose();
     tf.dispose([x, y]);

@@ -4,6 +4,7 @@ import { resolveConfig } from "../../experiments/config.ts";
 import { initBackend } from "../../runtime/backend.ts";
 import { checkNoLeak } from "../../runtime/leak.ts";
 import { Rng } from "../../runtime/random.ts";
+import { readScalar, snapshotValues } from "../../runtime/testing.ts";
 import { LossHistory } from "../../train/history.ts";
 import type { CmganConfig } from "./config.ts";
 import { CPU_PRETRAIN, marginRow, SWEPT_MARGINS, TABLE_METRICS } from "./config.ts";
@@ -36,15 +37,9 @@ function randomBatch(rng: Rng, p: number, config: CmganConfig): PairBatch {
   };
 }
 
-function snapshot(vars: readonly tf.Variable[]): Float32Array[] {
-  return vars.map((v) => v.dataSync().slice() as Float32Array);
-}
-
-function changed(before: Float32Array[], vars: readonly tf.Variable[]): boolean[] {
-  return vars.map((v, i) => {
-    const now = v.dataSync();
-    return now.some((x, j) => x !== before[i][j]);
-  });
+async function changed(before: Float32Array[], vars: readonly tf.Variable[]): Promise<boolean[]> {
+  const now = await snapshotValues(vars);
+  return now.map((values, i) => values.some((x, j) => x !== before[i][j]));
 }
 
 Deno.test("the schedule: K−1 generator steps per discriminator step (Alg. 1), K in text mode", () => {
@@ -68,21 +63,30 @@ Deno.test("each step moves only its own player's variables, and leaks no tensor"
     assert.ok(d.length === 6 && g.length > 6);
 
     // Steps 1–4 are generator steps.
-    let gBefore = snapshot(g);
-    let dBefore = snapshot(d);
-    const s1 = trainer.step(batch);
+    let gBefore = await snapshotValues(g);
+    let dBefore = await snapshotValues(d);
+    const s1 = await trainer.step(batch);
     assert.equal(s1.player, "G");
-    assert.ok(changed(gBefore, g).every(Boolean), "a G-step moves every generator variable");
-    assert.ok(!changed(dBefore, d).some(Boolean), "a G-step leaves the discriminator alone");
-    for (let s = 2; s <= 4; s++) assert.equal(trainer.step(batch).player, "G");
+    assert.ok(
+      (await changed(gBefore, g)).every(Boolean),
+      "a G-step moves every generator variable",
+    );
+    assert.ok(
+      !(await changed(dBefore, d)).some(Boolean),
+      "a G-step leaves the discriminator alone",
+    );
+    for (let s = 2; s <= 4; s++) assert.equal((await trainer.step(batch)).player, "G");
 
     // Step 5 is the discriminator's.
-    gBefore = snapshot(g);
-    dBefore = snapshot(d);
-    const s5 = trainer.step(batch);
+    gBefore = await snapshotValues(g);
+    dBefore = await snapshotValues(d);
+    const s5 = await trainer.step(batch);
     assert.equal(s5.player, "D");
-    assert.ok(changed(dBefore, d).every(Boolean), "a D-step moves every discriminator variable");
-    assert.ok(!changed(gBefore, g).some(Boolean), "a D-step leaves θ1 and θ_ide alone");
+    assert.ok(
+      (await changed(dBefore, d)).every(Boolean),
+      "a D-step moves every discriminator variable",
+    );
+    assert.ok(!(await changed(gBefore, g)).some(Boolean), "a D-step leaves θ1 and θ_ide alone");
     assert.equal(trainer.generator.steps, 4);
     assert.equal(trainer.discriminator.steps, 1);
     assert.ok(Math.abs(s5.l_total - (s5.l_gen - config.loss.gamma * s5.l_dis)) < 1e-6);
@@ -110,15 +114,16 @@ Deno.test("a generator step raises the modality classifier's loss (G plays −γ
   const batch = randomBatch(rng, 4, config);
   try {
     const lDis = () =>
-      tf.tidy(() => {
+      readScalar(() => {
         const f = nets.generator.apply(tf.concat([batch.rgb, batch.ir]), {
           training: true,
         }) as tf.Tensor2D;
-        return trainer.losses(f, batch.classes).dis.dataSync()[0];
+        return trainer.losses(f, batch.classes).dis;
       });
-    const before = lDis();
-    for (let s = 0; s < 3; s++) trainer.step(batch); // three G-steps
-    assert.ok(lDis() > before, `l_dis should rise under G's steps (${before} → ${lDis()})`);
+    const before = await lDis();
+    for (let s = 0; s < 3; s++) await trainer.step(batch); // three G-steps
+    const after = await lDis();
+    assert.ok(after > before, `l_dis should rise under G's steps (${before} → ${after})`);
   } finally {
     tf.dispose([batch.rgb, batch.ir]);
     trainer.dispose();
@@ -154,8 +159,8 @@ Deno.test("the cross-modality triplet mines as the card says on a hand-made batc
   }
   const expected = vi / 6 + iv / 6;
   try {
-    const got = tf.tidy(() =>
-      trainer.losses(tf.tensor2d([...V, ...I]), [0, 1, 2]).triplet.dataSync()[0]
+    const got = await readScalar(() =>
+      trainer.losses(tf.tensor2d([...V, ...I]), [0, 1, 2]).triplet
     );
     assert.ok(Math.abs(got - expected) < 1e-5, `triplet ${got}, hand-computed ${expected}`);
     // The hardest-mining switch picks the nearest other-modality negative instead.
@@ -169,8 +174,8 @@ Deno.test("the cross-modality triplet mines as the card says on a hand-made batc
       }
       hard += sum / 3;
     }
-    const gotHard = tf.tidy(() =>
-      trainer.losses(tf.tensor2d([...V, ...I]), [0, 1, 2]).triplet.dataSync()[0]
+    const gotHard = await readScalar(() =>
+      trainer.losses(tf.tensor2d([...V, ...I]), [0, 1, 2]).triplet
     );
     assert.ok(Math.abs(gotHard - hard) < 1e-5, `hardest ${gotHard}, hand-computed ${hard}`);
   } finally {

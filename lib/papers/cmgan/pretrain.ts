@@ -170,22 +170,26 @@ export async function pretrainBackbone(
       grayscaleInPlace(augmented, size, config.grayscale, draw);
       const y = rows.map((r) => labels[r]);
       const x = pixelsToTensor(augmented, size, 0, rows.length, INPUT_NORMALIZATION);
-      let acc = 0;
+      // Filled inside the loss (TypeScript cannot see a closure's assignment to a `let`).
+      const kept: { acc?: tf.Scalar } = {};
       try {
-        const loss = player.step(() => {
+        const loss = (await player.step(() => {
           const logits = head.apply(
             generator.apply(x, { training: true }),
           ) as tf.Tensor2D;
-          acc = tf.tidy(() =>
-            tf.mean(tf.equal(tf.argMax(logits, 1), tf.tensor1d(y, "int32")).toFloat())
-              .dataSync()[0]
+          // Kept past the tape's scope and read after the step: no synchronous readback.
+          kept.acc = tf.keep(
+            tf.tidy(() =>
+              tf.mean(tf.equal(tf.argMax(logits, 1), tf.tensor1d(y, "int32")).toFloat())
+            ) as tf.Scalar,
           );
           return crossEntropy(logits, y);
-        })!;
+        }))!;
         losses.push(loss);
-        accs.push(acc);
+        accs.push((await kept.acc!.data())[0]);
       } finally {
         x.dispose();
+        kept.acc?.dispose();
       }
       if (s % 100 === 0 || s === config.steps) {
         const tail = losses.slice(-100);

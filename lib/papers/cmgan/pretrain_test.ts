@@ -35,7 +35,7 @@ function tinyRecipe(dir: string): PretrainConfig {
 }
 
 const weightsOf = (model: tf.LayersModel) =>
-  model.getWeights().map((w) => Array.from(w.dataSync()));
+  Promise.all(model.getWeights().map(async (w) => Array.from(await w.data())));
 
 Deno.test("grayscaleInPlace: p = 1 turns every pixel to its luma, p = 0 changes nothing", () => {
   const size = { height: 1, width: 2 };
@@ -56,14 +56,18 @@ Deno.test("pretraining is seeded, frees its tensors, and is saved once then reus
     const before = tf.memory().numTensors;
     const a = await pretrainBackbone(recipe, () => {});
     const b = await pretrainBackbone(recipe, () => {});
-    assert.deepEqual(weightsOf(a.generator), weightsOf(b.generator), "same seed, same weights");
+    assert.deepEqual(
+      await weightsOf(a.generator),
+      await weightsOf(b.generator),
+      "same seed, same weights",
+    );
     assert.equal(a.report.classes, 16);
     assert.ok(Number.isFinite(a.report.lossEnd));
     b.generator.dispose();
     const c = await pretrainBackbone({ ...recipe, seed: 1 }, () => {});
-    assert.notDeepEqual(weightsOf(c.generator), weightsOf(a.generator));
+    assert.notDeepEqual(await weightsOf(c.generator), await weightsOf(a.generator));
     c.generator.dispose();
-    const expected = weightsOf(a.generator);
+    const expected = await weightsOf(a.generator);
     a.generator.dispose();
     assert.equal(tf.memory().numTensors, before, "pretraining leaves no tensor behind");
 
@@ -89,7 +93,7 @@ Deno.test("pretraining is seeded, frees its tensors, and is saved once then reus
     assert.equal(resolved.model.pretrained, path);
     const nets = await buildNetworks(resolved, 3, new Rng(5));
     try {
-      assert.deepEqual(weightsOf(nets.generator), expected);
+      assert.deepEqual(await weightsOf(nets.generator), expected);
     } finally {
       disposeNetworks(nets);
     }

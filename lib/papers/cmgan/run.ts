@@ -26,13 +26,16 @@ export interface Features {
   cols: number;
 }
 
-/** Embeds every image of a set in evaluation mode, in chunks; L2-normalised when asked. */
-export function embedSet(
+/**
+ * Embeds every image of a set in evaluation mode, in chunks; L2-normalised when asked.
+ * Each chunk is read back with `data()` (a synchronous readback throws under Deno's WebGPU).
+ */
+export async function embedSet(
   embed: (x: tf.Tensor4D) => tf.Tensor2D,
   set: PixelSet,
   normalize: boolean,
   chunk = 128,
-): Features {
+): Promise<Features> {
   const n = set.indices.length;
   const parts: Float32Array[] = [];
   let cols = 0;
@@ -43,8 +46,11 @@ export function embedSet(
       return normalize ? y.div(y.norm("euclidean", 1, true).add(1e-12)) : y;
     });
     cols = f.shape[1] as number;
-    parts.push(f.dataSync() as Float32Array);
-    f.dispose();
+    try {
+      parts.push((await f.data()) as Float32Array);
+    } finally {
+      f.dispose();
+    }
   }
   const data = new Float32Array(n * cols);
   let offset = 0;
@@ -209,7 +215,11 @@ export async function trainCmgan(
     const ir = batchTensor(data.train, b.ir.map((i) => positionOf.get(i)!));
     let losses: StepLosses;
     try {
-      losses = trainer.step({ rgb, ir, classes: b.pids.map((pid) => data.classOf.get(pid)!) });
+      losses = await trainer.step({
+        rgb,
+        ir,
+        classes: b.pids.map((pid) => data.classOf.get(pid)!),
+      });
     } finally {
       tf.dispose([rgb, ir]);
     }
@@ -238,7 +248,7 @@ async function validationMap(
   items: EvalItem[],
   config: CmganConfig,
 ): Promise<number | null> {
-  const features = embedSet((x) => trainer.embed(x), data.val, config.eval.normalize);
+  const features = await embedSet((x) => trainer.embed(x), data.val, config.eval.normalize);
   const split = await sysuDistances(features, items);
   try {
     const r = evaluate(
@@ -319,12 +329,12 @@ export async function runCmgan(
   }
   const trained = await trainCmgan(trainConfig, data, rng, options);
   const embed = (x: tf.Tensor4D) => trained.trainer.embed(x);
-  const features = embedSet(embed, data.test, config.eval.normalize);
+  const features = await embedSet(embed, data.test, config.eval.normalize);
   const split = await sysuDistances(features, testItems);
   const { metrics, results } = sysuMetrics(split, config.eval);
   // The other feature variant of card §6 step 4, for the record.
   const other = await sysuDistances(
-    embedSet(embed, data.test, !config.eval.normalize),
+    await embedSet(embed, data.test, !config.eval.normalize),
     testItems,
   );
   const otherMetrics = sysuMetrics(other, config.eval).metrics;
@@ -334,7 +344,7 @@ export async function runCmgan(
   // Diagnostic: the same IR → RGB search among the *training* identities (seen in training),
   // which separates "modalities not aligned" from "alignment does not generalise".
   const seen = await sysuDistances(
-    embedSet(embed, data.train, config.eval.normalize),
+    await embedSet(embed, data.train, config.eval.normalize),
     evalItems(data.dataset, data.train),
   );
   const seenMetrics = sysuMetrics(seen, { ...config.eval, trials: 1 }).metrics;

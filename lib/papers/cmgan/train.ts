@@ -125,9 +125,11 @@ export class CmganTrainer {
 
   /**
    * One step of Alg. 1: a generator step or a discriminator step as {@link playerAt}
-   * says. Leaves no tensor behind (the batch stays the caller's).
+   * says. Leaves no tensor behind (the batch stays the caller's). The losses are read
+   * back asynchronously (a synchronous readback throws under Deno's WebGPU); the update is
+   * queued before the promise is returned.
    */
-  step(batch: PairBatch): StepLosses {
+  async step(batch: PairBatch): Promise<StepLosses> {
     this.#step++;
     const { alpha, beta, gamma, eta, advMode } = this.config.loss;
     const who = playerAt(this.#step, this.config.train.K, this.config.train.kMode);
@@ -137,7 +139,7 @@ export class CmganTrainer {
     };
     try {
       if (who === "G") {
-        this.generator.step(() => {
+        await this.generator.step(() => {
           const f = this.#features(batch);
           const l = this.losses(f, batch.classes);
           const gen = l.triplet.mul(alpha).add(l.ide.mul(beta));
@@ -157,7 +159,7 @@ export class CmganTrainer {
         try {
           // With γ = 0 (the no-adversary run) D is still trained, for monitoring only.
           const scale = eta * (gamma > 0 ? gamma : 1);
-          this.discriminator.step(() => {
+          await this.discriminator.step(() => {
             const l = this.losses(f, batch.classes);
             keep("l_triplet", l.triplet);
             keep("l_ide", l.ide);
@@ -170,16 +172,17 @@ export class CmganTrainer {
           f.dispose();
         }
       }
-      const read = (name: string) => kept[name].dataSync()[0];
-      const out = {
-        player: who,
-        l_triplet: read("l_triplet"),
-        l_ide: read("l_ide"),
-        l_gen: read("l_gen"),
-        l_dis: read("l_dis"),
-        l_total: 0,
-        d_acc: read("d_acc"),
-      };
+      // One readback for all five: on a GPU each readback waits for the queue to drain.
+      const names = ["l_triplet", "l_ide", "l_gen", "l_dis", "d_acc"];
+      const stacked = tf.stack(names.map((name) => kept[name]));
+      let values: Float32Array;
+      try {
+        values = (await stacked.data()) as Float32Array;
+      } finally {
+        stacked.dispose();
+      }
+      const [l_triplet, l_ide, l_gen, l_dis, d_acc] = values;
+      const out = { player: who, l_triplet, l_ide, l_gen, l_dis, l_total: 0, d_acc };
       out.l_total = out.l_gen - gamma * out.l_dis;
       return out;
     } finally {
