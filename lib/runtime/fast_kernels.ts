@@ -1,0 +1,329 @@
+/**
+ * The wasm backend's training kernels at native speed: convolutions (forward, both gradients,
+ * depthwise gradients) and training batch norm run by a {@link KernelProvider} on views of the
+ * wasm heap, chosen once at start-up in this order (lib/runtime/native/README.md):
+ *
+ * 1. `onednn`: oneDNN through Deno FFI (lib/runtime/onednn.ts);
+ * 2. `wasm-simd`: the project's wasm SIMD module (lib/runtime/wasm_simd.ts);
+ * 3. `composed`: the gradient kernels of lib/runtime/wasm_kernels.ts, built from tfjs ops.
+ *
+ * The kernels are registered before the backend starts (tfjs binds each kernel's setup then)
+ * and consult the provider on every call, so a geometry or dtype a provider does not cover
+ * goes to the kernel registered before (the composed or tfjs's own one). `REID_KERNELS`
+ * forces a path.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ConvGeometry, ConvKind, KernelProvider } from "./kernel_provider.ts";
+import { loadOneDnn } from "./onednn.ts";
+
+/** The kernel paths, fastest first. */
+export type KernelPath = "onednn" | "wasm-simd" | "composed";
+
+/** The environment variable that forces a kernel path. */
+export const KERNELS_ENV = "REID_KERNELS";
+
+/** Which path the wasm backend's kernels took and why. */
+export interface KernelPathInfo {
+  path: KernelPath;
+  /** e.g. "oneDNN 2.6.3, 1 thread". */
+  detail: string;
+  reason: string;
+  /** The faster paths that were not taken, each with why. */
+  skipped: string[];
+}
+
+/** The part of tfjs-backend-wasm 4.22's backend object these kernels use. */
+export interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+  disposeData(dataId: tf.DataId): boolean;
+  incRef(dataId: tf.DataId): void;
+}
+
+let provider: KernelProvider | null = null;
+let chosen: KernelPathInfo | null = null;
+
+/** The provider in use, or null on the composed path (and before {@link chooseKernelPath}). */
+export function kernelProvider(): KernelProvider | null {
+  return provider;
+}
+
+/** What {@link chooseKernelPath} chose, or null before it ran. */
+export function kernelPathInfo(): KernelPathInfo | null {
+  return chosen;
+}
+
+function parseForced(): KernelPath | undefined {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get(KERNELS_ENV);
+  } catch {
+    return undefined;
+  }
+  if (value === undefined || value === "" || value === "auto") return undefined;
+  if (value !== "onednn" && value !== "wasm-simd" && value !== "composed") {
+    throw new Error(
+      `${KERNELS_ENV}: unknown kernel path "${value}"; expected onednn, wasm-simd, composed or auto`,
+    );
+  }
+  return value;
+}
+
+/** Loads the wasm SIMD provider; the module is imported lazily so a missing file costs nothing. */
+type WasmSimdLoader = () => Promise<KernelProvider | { reason: string }>;
+let wasmSimdLoader: WasmSimdLoader | null = null;
+
+/** Lets lib/runtime/wasm_simd.ts offer its provider (kept out of this module's imports). */
+export function offerWasmSimdKernels(loader: WasmSimdLoader): void {
+  wasmSimdLoader = loader;
+}
+
+function threadText(n: number): string {
+  return `${n} thread${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * Picks the kernel path once the wasm backend runs (the wasm SIMD module needs its memory).
+ * A forced path that cannot be had is an error naming why; otherwise each path that fails
+ * is listed in `skipped` and the next one is tried.
+ */
+export async function chooseKernelPath(): Promise<KernelPathInfo> {
+  if (chosen) return chosen;
+  const forced = parseForced();
+  const skipped: string[] = [];
+  const take = (p: KernelProvider | null, path: KernelPath, reason: string) => {
+    provider = p;
+    const detail = p ? `${p.detail}, ${threadText(p.threads())}` : "tfjs ops";
+    chosen = { path, detail, reason, skipped };
+    return chosen;
+  };
+  if (forced === "composed") return take(null, "composed", `forced by ${KERNELS_ENV}`);
+  if (forced === undefined || forced === "onednn") {
+    const result = await loadOneDnn();
+    if (result.ok) {
+      return take(
+        result.kernels,
+        "onednn",
+        forced ? `forced by ${KERNELS_ENV}` : "oneDNN loaded through FFI",
+      );
+    }
+    if (forced) throw new Error(`${KERNELS_ENV}=onednn, but ${result.reason}`);
+    skipped.push(`onednn: ${result.reason}`);
+  }
+  const simd = wasmSimdLoader
+    ? await wasmSimdLoader()
+    : { reason: "lib/runtime/wasm_simd.ts is not loaded" };
+  if ("conv" in simd) {
+    return take(
+      simd,
+      "wasm-simd",
+      forced ? `forced by ${KERNELS_ENV}` : "oneDNN unavailable; the wasm SIMD module loaded",
+    );
+  }
+  if (forced) throw new Error(`${KERNELS_ENV}=wasm-simd, but ${simd.reason}`);
+  skipped.push(`wasm-simd: ${simd.reason}`);
+  return take(null, "composed", "no native kernels available (slowest path)");
+}
+
+/** Drops the provider (tests of the fallbacks; a process normally keeps its choice). */
+export function resetKernelPathForTests(): void {
+  provider = null;
+  chosen = null;
+}
+
+/** The geometry of a convolution from tfjs's own arithmetic (padding, rounding, 'same'). */
+export function convGeometry(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: {
+    strides: number | [number, number];
+    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+    dilations?: number | [number, number];
+    dimRoundingMode?: "floor" | "round" | "ceil";
+  },
+  depthwise: boolean,
+): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    depthwise,
+  );
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+    groups: depthwise ? info.inChannels : 1,
+  };
+}
+
+/**
+ * Runs one convolution kind on the provider: allocates the output (and scratch), then makes
+ * every view, since an allocation can grow the heap and detach views made before it.
+ */
+function runConv(
+  p: KernelProvider,
+  heap: WasmHeap,
+  kind: ConvKind,
+  g: ConvGeometry,
+  inputs: { x?: tf.TensorInfo; w?: tf.TensorInfo; y?: tf.TensorInfo },
+  outShape: number[],
+): tf.TensorInfo {
+  const out = heap.makeOutput(outShape, "float32");
+  const scratchSize = p.convScratch(kind, g);
+  const scratch = scratchSize > 0 ? heap.makeOutput([scratchSize], "float32") : null;
+  try {
+    const view = (t: tf.TensorInfo | undefined) =>
+      heap.typedArrayFromHeap(t === undefined ? out : t) as Float32Array;
+    p.conv(
+      kind,
+      view(inputs.x),
+      view(inputs.w),
+      view(inputs.y),
+      g,
+      scratch ? view(scratch) : null,
+    );
+  } catch (error) {
+    heap.disposeData(out.dataId);
+    throw error;
+  } finally {
+    if (scratch) heap.disposeData(scratch.dataId);
+  }
+  return out;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+function isNhwcFloat(attrs: { dataFormat?: string }, ...tensors: tf.TensorInfo[]): boolean {
+  return attrs.dataFormat !== "NCHW" && tensors.every((t) => t.dtype === "float32");
+}
+
+/** The kernels replaced here, with a function per kernel that returns null to fall back. */
+const FAST: Record<string, (args: KernelArgs, p: KernelProvider) => tf.TensorInfo | null> = {
+  Conv2D: ({ inputs, attrs, backend }, p) => {
+    const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as unknown as tf.Conv2DAttrs;
+    if (!isNhwcFloat(a, x, filter)) return null;
+    const g = convGeometry(x.shape, filter.shape, a, false);
+    if (!p.supportsConv("forward", g)) return null;
+    return runConv(p, backend as unknown as WasmHeap, "forward", g, { x, w: filter }, [
+      g.batch,
+      g.outHeight,
+      g.outWidth,
+      g.outChannels,
+    ]);
+  },
+  FusedConv2D: (args, p) => {
+    // Only the plain case (no bias, linear activation): the rest keeps XNNPACK's fused kernel.
+    const { bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo>;
+    const a = args.attrs as unknown as tf.FusedConv2DAttrs;
+    const plain = !bias && !preluActivationWeights &&
+      (a.activation === undefined || a.activation === "linear");
+    return plain ? FAST.Conv2D(args, p) : null;
+  },
+  Conv2DBackpropInput: ({ inputs, attrs, backend }, p) => {
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as unknown as tf.Conv2DBackpropInputAttrs & {
+      dilations?: number | [number, number];
+    };
+    if (!isNhwcFloat(a, dy, filter)) return null;
+    const g = convGeometry(a.inputShape, filter.shape, a, false);
+    if (!p.supportsConv("inputGradient", g)) return null;
+    return runConv(p, backend as unknown as WasmHeap, "inputGradient", g, {
+      w: filter,
+      y: dy,
+    }, [...a.inputShape]);
+  },
+  Conv2DBackpropFilter: ({ inputs, attrs, backend }, p) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs & {
+      dilations?: number | [number, number];
+    };
+    if (!isNhwcFloat(a, x, dy)) return null;
+    const g = convGeometry(x.shape, a.filterShape, a, false);
+    if (!p.supportsConv("filterGradient", g)) return null;
+    return runConv(p, backend as unknown as WasmHeap, "filterGradient", g, { x, y: dy }, [
+      ...a.filterShape,
+    ]);
+  },
+  DepthwiseConv2dNativeBackpropInput: ({ inputs, attrs, backend }, p) => {
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+    if (!isNhwcFloat({}, dy, filter)) return null;
+    const g = convGeometry(a.inputShape, filter.shape, a, true);
+    if (!p.supportsConv("inputGradient", g)) return null;
+    return runConv(p, backend as unknown as WasmHeap, "inputGradient", g, {
+      w: filter,
+      y: dy,
+    }, [...a.inputShape]);
+  },
+  DepthwiseConv2dNativeBackpropFilter: ({ inputs, attrs, backend }, p) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+    if (!isNhwcFloat({}, x, dy)) return null;
+    const g = convGeometry(x.shape, a.filterShape, a, true);
+    if (!p.supportsConv("filterGradient", g)) return null;
+    return runConv(p, backend as unknown as WasmHeap, "filterGradient", g, { x, y: dy }, [
+      ...a.filterShape,
+    ]);
+  },
+};
+
+/** Names of the kernels {@link registerFastKernels} wraps. */
+export const FAST_KERNELS = [...Object.keys(FAST), "Identity"] as const;
+
+let registered = false;
+
+/**
+ * Wraps the wasm kernels of {@link FAST_KERNELS}: each asks the provider first and falls back
+ * to the kernel registered before it (so call this after lib/runtime/wasm_kernels.ts's
+ * registration and before the backend starts). `Identity` shares its input's buffer as the
+ * `cpu` backend does, where wasm's copies it (tfjs-layers clones tensors often; 39 ms of a
+ * 1.2 s step in the prototype's profile). Idempotent.
+ */
+export function registerFastKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const [name, fast] of Object.entries(FAST)) {
+    const previous = tf.getKernel(name, "wasm");
+    if (!previous) continue; // nothing to fall back to: leave the op as tfjs has it
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({
+      ...previous,
+      kernelFunc: (args) => {
+        const p = provider;
+        return (p ? fast(args, p) : null) ?? previous.kernelFunc(args);
+      },
+    });
+  }
+  const identity = tf.getKernel("Identity", "wasm");
+  if (identity) {
+    tf.unregisterKernel("Identity", "wasm");
+    tf.registerKernel({
+      ...identity,
+      kernelFunc: (args) => {
+        const { x } = args.inputs as { x: tf.TensorInfo };
+        if (x.dtype === "string") return identity.kernelFunc(args);
+        (args.backend as unknown as WasmHeap).incRef(x.dataId);
+        return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      },
+    });
+  }
+}
