@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { backendInfo } from "../runtime/backend.ts";
 import { Rng } from "../runtime/random.ts";
+import { NonFiniteLossError } from "../train/finite.ts";
 import { LossHistory } from "../train/history.ts";
 import { resolveConfig } from "./config.ts";
 import type { CellContext, Json, PaperSpec } from "./spec.ts";
@@ -75,6 +76,73 @@ function cpuCount(): number | null {
 }
 
 /**
+ * Throws when a metric is not a finite number or a recorded loss went non-finite: a diverged
+ * run must be a failed cell, never a stored result (JSON would turn NaN into null and a
+ * later read would reuse it).
+ */
+export function checkFinite(metrics: Record<string, unknown>, history: LossHistory): void {
+  for (const [name, value] of Object.entries(metrics)) {
+    if (typeof value !== "number") {
+      throw new Error(`metric "${name}" is ${typeof value}, expected a number`);
+    }
+    if (!Number.isFinite(value)) {
+      throw new Error(
+        `metric "${name}" is ${value}, expected a finite number (training diverged?)`,
+      );
+    }
+  }
+  for (const [name, series] of Object.entries(history.toJSON().series)) {
+    const i = series.values.findIndex((v) => v === null);
+    if (i >= 0) {
+      const last = series.values.slice(0, i).findLastIndex((v) => v !== null);
+      throw new Error(
+        `loss "${name}" is not finite at step ${series.steps[i]}` +
+          (last >= 0
+            ? `; last finite value ${series.values[last]} at step ${series.steps[last]}`
+            : "; no finite value before"),
+      );
+    }
+  }
+}
+
+/**
+ * Records that cell `key` failed: its failure report is written and a result left by an
+ * earlier run is moved aside (to `seed<N>.superseded.json`), so that tables show the cell as
+ * failed instead of its previous value.
+ */
+async function recordFailure(root: string, key: CellKey, hash: string, err: Error): Promise<void> {
+  const previous = resultPath(root, key);
+  await Deno.rename(previous, previous.replace(/\.json$/, ".superseded.json")).catch(() => {});
+  // The guard's error may arrive wrapped by the paper's code: look down the cause chain.
+  let found: unknown = err;
+  while (found instanceof Error && !(found instanceof NonFiniteLossError)) found = found.cause;
+  const diagnostic = found instanceof NonFiniteLossError
+    ? {
+      loss: found.loss,
+      step: found.step,
+      value: String(found.value),
+      kind: found.kind,
+      lastFinite: found.lastFinite,
+    }
+    : null;
+  await writeTextAtomic(
+    failurePath(root, key),
+    JSON.stringify(
+      {
+        ...key,
+        configHash: hash,
+        failedAt: new Date().toISOString(),
+        error: err.message,
+        diagnostic,
+        stack: err.stack ?? null,
+      },
+      null,
+      1,
+    ),
+  ).catch(() => {});
+}
+
+/**
  * Runs (or reuses) one cell and returns its result. Throws when the row does not run at
  * this scale or when training fails (after writing the failure report).
  */
@@ -126,29 +194,12 @@ export async function runCellAndStore(
     if (typeof metrics !== "object" || metrics === null) {
       throw new Error(`runCell returned ${metrics}, expected an object of metrics`);
     }
-    for (const [name, value] of Object.entries(metrics)) {
-      if (typeof value !== "number") {
-        throw new Error(`metric "${name}" is ${typeof value}, expected a number`);
-      }
-    }
+    checkFinite(metrics, history);
   } catch (error) {
     memory.stop();
     stopSampling();
     const err = error instanceof Error ? error : new Error(String(error));
-    await writeTextAtomic(
-      failurePath(roots.results, key),
-      JSON.stringify(
-        {
-          ...key,
-          configHash: hash,
-          failedAt: new Date().toISOString(),
-          error: err.message,
-          stack: err.stack ?? null,
-        },
-        null,
-        1,
-      ),
-    ).catch(() => {});
+    await recordFailure(roots.results, key, hash, err);
     throw new Error(`${keyText(key)} failed: ${err.message}`, { cause: err });
   }
   memory.stop();

@@ -204,13 +204,19 @@ export interface RowSummary {
   paper: Record<string, number>;
   ours: Record<string, Stats>;
   seeds: number[];
+  /** Seeds whose cell of this row failed on its last run (not counted in `ours`). */
+  failedSeeds: number[];
 }
 
-/** Per-row mean ± std of every metric (or of `metrics`), in the spec's row order. */
+/**
+ * Per-row mean ± std of every metric (or of `metrics`), in the spec's row order; `failed`
+ * cells are listed per row so that a table can show them as failed.
+ */
 export function summarizeRows(
   spec: Pick<PaperSpec, "rows" | "metrics">,
   results: ResultTable,
   metrics?: string[],
+  failed: readonly { row: string; seed: number }[] = [],
 ): RowSummary[] {
   return spec.rows.map((row) => {
     const bySeed = results.get(row.id) ?? new Map();
@@ -232,6 +238,7 @@ export function summarizeRows(
       paper: { ...(row.paper ?? {}) },
       ours,
       seeds,
+      failedSeeds: failed.filter((f) => f.row === row.id).map((f) => f.seed).sort((a, b) => a - b),
     };
   });
 }

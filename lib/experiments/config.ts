@@ -121,3 +121,31 @@ export async function resolveConfig<C extends Config>(
   const text = canonicalJson({ paper: spec.paper, version: spec.version ?? "", config } as Json);
   return { config, hash: await sha256Hex(text) };
 }
+
+/**
+ * The current definition of a paper's grid at a scale: each row that runs there (or only
+ * `rows`) with its config hash, and the seeds asked for. Summaries, tables and claims count
+ * only stored results that match it (see `loadGridResults`).
+ */
+export async function gridDefinition(
+  spec: PaperSpec,
+  scale: Scale,
+  options: { quick?: boolean; seeds: readonly number[]; rows?: readonly string[] },
+): Promise<{ hashes: Map<string, string>; seeds: readonly number[] }> {
+  const hashes = new Map<string, string>();
+  for (const row of spec.rows) {
+    const wanted = options.rows ? options.rows.includes(row.id) : true;
+    if (!wanted || (row.scales && !row.scales.includes(scale))) continue;
+    hashes.set(row.id, (await resolveConfig(spec, scale, row.id, { quick: options.quick })).hash);
+  }
+  return { hashes, seeds: options.seeds };
+}
+
+/** Seeds 0 … n − 1 for a seed count (the spec's `seeds`, default 3, unless `n` is given). */
+export function seedList(spec: Pick<PaperSpec, "seeds">, n?: number): number[] {
+  const count = n ?? spec.seeds ?? 3;
+  if (!Number.isSafeInteger(count) || count < 1) {
+    throw new Error(`the number of seeds must be a positive integer, got ${count}`);
+  }
+  return Array.from({ length: count }, (_, i) => i);
+}

@@ -10,6 +10,7 @@
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureWritableDir } from "../runtime/fs.ts";
 import { resolveConfig } from "./config.ts";
 import type { StoreRoots } from "./cell.ts";
 import { importSpec } from "./cell_runner.ts";
@@ -171,16 +172,39 @@ function selectRows(spec: PaperSpec, scale: Scale, requested?: string[]): string
 }
 
 /**
+ * Throws on options that would make the grid do nothing or the wrong thing (`workers` not a
+ * positive integer, seeds not distinct non-negative integers), before any work starts.
+ */
+export function validateGridOptions(options: Pick<GridOptions, "workers" | "seeds">): void {
+  const w = options.workers;
+  if (w !== undefined && (!Number.isSafeInteger(w) || w < 1)) {
+    throw new Error(`workers must be a positive integer, got ${w}`);
+  }
+  if (options.seeds.length === 0) throw new Error("no seeds given: nothing to run");
+  for (const seed of options.seeds) {
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      throw new Error(`seeds must be non-negative integers, got ${seed}`);
+    }
+  }
+  if (new Set(options.seeds).size !== options.seeds.length) {
+    throw new Error(`seeds must be distinct, got ${options.seeds.join(", ")}`);
+  }
+}
+
+/**
  * Runs a paper's grid at one scale and returns what happened to every cell. Cells are
  * started row-major (all seeds of the first row first) so that early results cover
  * whole rows.
  */
 export async function runGrid(options: GridOptions): Promise<GridReport> {
+  validateGridOptions(options);
   const spec = await importSpec(options.specModule);
   const log = options.log ?? ((line: string) => console.error(line));
-  const workers = Math.max(1, options.workers ?? 2);
+  const workers = options.workers ?? 2;
   const quick = options.quick ?? false;
   const rows = selectRows(spec, options.scale, options.rows);
+  await ensureWritableDir(options.roots.results, "results folder");
+  await ensureWritableDir(options.roots.work, "work folder");
   const t0 = performance.now();
   const reports = new Map<string, CellReport>();
   const pending: CellKey[] = [];

@@ -18,10 +18,19 @@ import { EXTRA_NOTEBOOKS, type PaperEntry, PAPERS, selectPapers } from "../paper
 import { evaluateClaims, formatStats, summarizeRows } from "./claims.ts";
 import type { ClaimResult, RowSummary } from "./claims.ts";
 import { importSpec } from "./cell_runner.ts";
-import { type GridReport, runGrid } from "./grid.ts";
+import { type GridReport, runGrid, validateGridOptions } from "./grid.ts";
 import { executeNotebook } from "./notebooks.ts";
-import type { Scale } from "./spec.ts";
-import { loadResults, scaleDir, writeTextAtomic } from "./store.ts";
+import { gridDefinition, seedList } from "./config.ts";
+import type { PaperSpec, Scale } from "./spec.ts";
+import {
+  describeStale,
+  type FailedCell,
+  loadGridResults,
+  scaleDir,
+  type StaleFile,
+  writeTextAtomic,
+} from "./store.ts";
+import { ensureWritableDir } from "../runtime/fs.ts";
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
@@ -57,6 +66,10 @@ export interface PaperSummary {
   rows: RowSummary[];
   claims: Omit<ClaimResult, "rule">[];
   cells: { row: string; seed: number; status: string; error?: string }[];
+  /** Cells of the grid whose last run failed: shown as failed, not counted. */
+  failed: FailedCell[];
+  /** Stored files left out of the rows and claims (other config, seed or row; unreadable). */
+  stale: StaleFile[];
 }
 
 /** What {@link reproduce} did. */
@@ -75,7 +88,11 @@ function table(summary: PaperSummary): string {
     const cells = metrics.map((m) =>
       `${r.paper[m] ?? "—"} | ${r.ours[m] ? formatStats(r.ours[m]) : "—"}`
     );
-    lines.push(`| ${r.label} | ${cells.join(" | ")} |`);
+    const failed = r.failedSeeds.length ? ` (FAILED: seed ${r.failedSeeds.join(", ")})` : "";
+    lines.push(`| ${r.label}${failed} | ${cells.join(" | ")} |`);
+  }
+  if (summary.stale.length) {
+    lines.push(`(${summary.stale.length} stale result file(s) not counted; see summary.json)`);
   }
   for (const c of summary.claims) {
     const parts = c.parts.map((p) => `${p.label}: ${formatStats(p.stats, 2)} (n=${p.stats.n})`);
@@ -84,28 +101,42 @@ function table(summary: PaperSummary): string {
   return lines.join("\n");
 }
 
-/** Runs the reproduction; never throws for a failed cell or notebook (see `ok`). */
+/**
+ * Runs the reproduction; never throws for a failed cell or notebook (see `ok`). Bad options
+ * (seeds, workers, scale, an unwritable results folder, unknown papers) throw before any
+ * paper trains.
+ */
 export async function reproduce(options: ReproduceOptions = {}): Promise<ReproduceReport> {
   const log = options.log ?? ((line: string) => console.error(line));
   const registry = options.registry ?? PAPERS;
   const entries = selectPapers(options.papers ?? [], registry);
   const scale = options.scale ?? "cpu";
+  if (scale !== "cpu" && scale !== "paper") {
+    throw new Error(`scale must be cpu or paper, got ${scale}`);
+  }
   const quick = options.quick ?? false;
   const results = resolve(options.results ?? `${PROJECT_ROOT}/results`);
   const work = resolve(options.work ?? `${PROJECT_ROOT}/data/runs`);
   const report: ReproduceReport = { grids: [], summaries: [], notebooks: [], ok: true };
   if (entries.length === 0) log("[reproduce] no papers are registered yet: nothing to train");
 
+  // Everything that can be wrong with the options is checked before the first cell trains.
+  const planned: { entry: PaperEntry; spec: PaperSpec; seeds: number[] }[] = [];
   for (const entry of entries) {
     const spec = await importSpec(entry.module);
-    const n = options.seeds ?? spec.seeds ?? 3;
-    if (!Number.isInteger(n) || n < 1) {
-      throw new Error(`--seeds must be a positive integer, got ${n}`);
-    }
+    planned.push({ entry, spec, seeds: seedList(spec, options.seeds) });
+    validateGridOptions({ workers: options.workers, seeds: planned.at(-1)!.seeds });
+  }
+  if (entries.length > 0) {
+    await ensureWritableDir(results, "results folder");
+    await ensureWritableDir(work, "work folder");
+  }
+
+  for (const { entry, spec, seeds } of planned) {
     const grid = await runGrid({
       specModule: entry.module,
       scale,
-      seeds: Array.from({ length: n }, (_, i) => i),
+      seeds,
       quick,
       force: options.force,
       workers: options.workers,
@@ -115,22 +146,31 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     });
     report.grids.push(grid);
     if (grid.failed > 0) report.ok = false;
-    const stored = await loadResults(results, spec.paper, scale, quick);
+    const stored = await loadGridResults(
+      results,
+      spec.paper,
+      scale,
+      quick,
+      await gridDefinition(spec, scale, { quick, seeds }),
+    );
     const summary: PaperSummary = {
       paper: spec.paper,
       title: spec.title,
       scale,
       quick,
       generatedAt: new Date().toISOString(),
-      rows: summarizeRows(spec, stored),
-      claims: evaluateClaims(spec, stored).map(({ rule: _rule, ...rest }) => rest),
+      rows: summarizeRows(spec, stored.results, undefined, stored.failed),
+      claims: evaluateClaims(spec, stored.results).map(({ rule: _rule, ...rest }) => rest),
       cells: grid.cells.map((c) => ({
         row: c.key.row,
         seed: c.key.seed,
         status: c.status,
         error: c.error,
       })),
+      failed: stored.failed,
+      stale: stored.stale,
     };
+    for (const line of describeStale(stored.stale)) log(`[reproduce] ${line}`);
     const path = `${results}/${spec.paper}/${scaleDir(scale, quick)}/summary.json`;
     await writeTextAtomic(path, JSON.stringify(summary, null, 1) + "\n");
     report.summaries.push(path);
@@ -183,43 +223,78 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   return report;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      paper: { type: "string", multiple: true },
-      scale: { type: "string", default: "cpu" },
-      seeds: { type: "string" },
-      quick: { type: "boolean", default: false },
-      force: { type: "boolean", default: false },
-      workers: { type: "string", default: "2" },
-      backend: { type: "string" },
-      results: { type: "string" },
-      "skip-notebooks": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(
-      "deno task reproduce [--paper P]... [--scale cpu|paper] [--seeds N] [--quick] [--force]\n" +
-        "                    [--workers N] [--backend wasm|cpu|tensorflow] [--results DIR] [--skip-notebooks]",
-    );
-    return 0;
+const USAGE =
+  "usage: deno task reproduce [--paper P]... [--scale cpu|paper] [--seeds N] [--quick] [--force]\n" +
+  "                           [--workers N] [--backend wasm|cpu|tensorflow] [--results DIR]\n" +
+  "                           [--skip-notebooks]";
+
+/** A command-line mistake: printed with the usage, exit code 2. */
+class UsageError extends Error {}
+
+/** A positive integer from a flag's text, or a {@link UsageError} naming the flag. */
+function positiveInt(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
+  }
+  return Number(text);
+}
+
+/** Parses the command line; every mistake is a {@link UsageError}, found before any work. */
+export function parseReproduceArgs(args: string[]): ReproduceOptions & { help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        paper: { type: "string", multiple: true },
+        scale: { type: "string", default: "cpu" },
+        seeds: { type: "string" },
+        quick: { type: "boolean", default: false },
+        force: { type: "boolean", default: false },
+        workers: { type: "string", default: "2" },
+        backend: { type: "string" },
+        results: { type: "string" },
+        "skip-notebooks": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
   if (values.scale !== "cpu" && values.scale !== "paper") {
-    throw new Error(`--scale must be cpu or paper, got ${values.scale}`);
+    throw new UsageError(`--scale must be cpu or paper, got "${values.scale}"`);
   }
-  const report = await reproduce({
+  return {
+    help: values.help,
     papers: values.paper ?? [],
     scale: values.scale,
-    seeds: values.seeds === undefined ? undefined : Number(values.seeds),
+    seeds: values.seeds === undefined ? undefined : positiveInt("--seeds", values.seeds),
     quick: values.quick,
     force: values.force,
-    workers: Number(values.workers),
+    workers: positiveInt("--workers", values.workers),
     backend: values.backend,
     results: values.results,
     skipNotebooks: values["skip-notebooks"],
-  });
+  };
+}
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseReproduceArgs(Deno.args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`reproduce: ${error.message}\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { help: _help, ...rest } = options;
+  const report = await reproduce(rest);
   return report.ok ? 0 : 1;
 }
 

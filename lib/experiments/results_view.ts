@@ -18,7 +18,8 @@ import {
   summarizeRows,
 } from "./claims.ts";
 import type { PaperSpec, Scale } from "./spec.ts";
-import { type CellResult, loadResults } from "./store.ts";
+import { gridDefinition, seedList } from "./config.ts";
+import { type CellResult, type FailedCell, loadGridResults, type StaleFile } from "./store.ts";
 
 /** The committed results folder, `<repo>/results`. */
 export const RESULTS_ROOT: string = resolve(
@@ -30,8 +31,12 @@ export const RESULTS_ROOT: string = resolve(
 export interface GridView {
   /** Number of stored cells (0: nothing cached; train instead). */
   cells: number;
-  /** row → seed → result. */
+  /** row → seed → result (current grid definition only). */
   results: Map<string, Map<number, CellResult>>;
+  /** Cells of the grid whose last run failed. */
+  failed: FailedCell[];
+  /** Stored files not counted (other config hash, seed or row; unreadable). */
+  stale: StaleFile[];
   rows: RowSummary[];
   claims: ClaimResult[];
   /** Rows × metrics, paper beside ours (mean ± std over seeds). */
@@ -40,24 +45,47 @@ export interface GridView {
   claimsTable: MimeBundle & Displayable;
 }
 
-/** Loads the stored results of `spec` at `scale` and renders its tables. */
+/**
+ * Loads the stored results of `spec`'s current grid at `scale` (rows that run there, seeds
+ * 0 … `seeds` − 1 — default the spec's — and each row's current config hash) and renders its
+ * tables. Other stored files are not counted: they are listed in `stale` and counted in the
+ * caption; cells whose last run failed are marked failed in the table.
+ */
 export async function gridView(
   spec: PaperSpec,
-  options: { results?: string; scale?: Scale; quick?: boolean } = {},
+  options: { results?: string; scale?: Scale; quick?: boolean; seeds?: number } = {},
 ): Promise<GridView> {
   const scale = options.scale ?? "cpu";
-  const results = await loadResults(
+  const quick = options.quick ?? false;
+  const loaded = await loadGridResults(
     options.results ?? RESULTS_ROOT,
     spec.paper,
     scale,
-    options.quick ?? false,
+    quick,
+    await gridDefinition(spec, scale, { quick, seeds: seedList(spec, options.seeds) }),
   );
+  const { results, failed, stale } = loaded;
   const cells = [...results.values()].reduce((n, bySeed) => n + bySeed.size, 0);
-  const rows = summarizeRows(spec, results);
+  const rows = summarizeRows(spec, results, undefined, failed);
   const claims = evaluateClaims(spec, results);
   const metrics = spec.metrics ?? [...new Set(rows.flatMap((r) => Object.keys(r.ours)))];
   const seeds = [...new Set(rows.flatMap((r) => r.seeds))].sort((a, b) => a - b);
-  const caption = `mean ± std over seeds ${seeds.join(", ") || "—"}; ${cells} stored cells`;
+  const caption = [
+    `mean ± std over seeds ${seeds.join(", ") || "—"}; ${cells} stored cells`,
+    ...(failed.length
+      ? [`${failed.length} failed: ${failed.map((f) => `${f.row}/seed${f.seed}`).join(", ")}`]
+      : []),
+    ...(stale.length
+      ? [
+        `${stale.length} stale file(s) not counted: ${
+          stale.slice(0, 3).map((f) => `${f.path.split("/").slice(-2).join("/")} (${f.reason})`)
+            .join("; ")
+        }${stale.length > 3 ? "; …" : ""}`,
+      ]
+      : []),
+  ].join("; ");
+  const label = (r: RowSummary) =>
+    r.failedSeeds.length ? `${r.label} (failed: seed ${r.failedSeeds.join(", ")})` : r.label;
   const title = `${spec.title} (${scale} scale)`;
   const hasPaper = rows.some((r) => Object.keys(r.paper).length > 0);
   const ours = (r: RowSummary) =>
@@ -67,7 +95,7 @@ export async function gridView(
   // Without paper numbers (an experiment of our own) the paper columns would be all "—".
   const table = tableBundle(
     hasPaper
-      ? comparisonTable(rows.map((r) => ({ label: r.label, paper: r.paper, ours: ours(r) })), {
+      ? comparisonTable(rows.map((r) => ({ label: label(r), paper: r.paper, ours: ours(r) })), {
         title,
         metrics,
         caption,
@@ -75,7 +103,7 @@ export async function gridView(
       : {
         title,
         headers: ["row", ...metrics],
-        rows: rows.map((r) => [r.label, ...metrics.map((m) => formatMeanStd(ours(r)[m]))]),
+        rows: rows.map((r) => [label(r), ...metrics.map((m) => formatMeanStd(ours(r)[m]))]),
         caption,
       },
   );
@@ -89,5 +117,5 @@ export async function gridView(
     })),
     { title: "Claims" },
   ));
-  return { cells, results, rows, claims, table, claimsTable: claimsBundle };
+  return { cells, results, failed, stale, rows, claims, table, claimsTable: claimsBundle };
 }

@@ -170,3 +170,150 @@ export async function loadResults(
   }
   return out;
 }
+
+/** A stored file that does not belong to the current grid definition, and why. */
+export interface StaleFile {
+  path: string;
+  reason: string;
+}
+
+/** A cell of the current grid whose last run failed (its failure report). */
+export interface FailedCell {
+  row: string;
+  seed: number;
+  path: string;
+  error: string;
+  failedAt: string | null;
+}
+
+/** The stored results of the current grid definition, and what was left out. */
+export interface GridResults {
+  /** row → seed → result: only rows of the grid, seeds asked for, current config hashes. */
+  results: Map<string, Map<number, CellResult>>;
+  /** Cells of the grid whose last run failed (and that have no current result). */
+  failed: FailedCell[];
+  /** Files not counted: other config hash, seed not asked for, row not in the grid, unreadable. */
+  stale: StaleFile[];
+}
+
+/** What the current grid is: the rows, the seeds asked for and each row's config hash. */
+export interface GridDefinition {
+  /** Row id → the config hash a result must carry. */
+  hashes: ReadonlyMap<string, string>;
+  seeds: readonly number[];
+}
+
+/**
+ * The stored results of a paper at a scale that belong to the grid `grid`: a result counts
+ * only when its row is in the grid, its seed is asked for and its config hash is the row's
+ * current one. Everything else under the paper's folder is listed in `stale` (with the
+ * reason), never counted; an unreadable file is stale too, so one bad file does not abort a
+ * summary. A cell whose failure report carries the current hash, and that has no current
+ * result, is listed in `failed`.
+ */
+export async function loadGridResults(
+  root: string,
+  paper: string,
+  scale: Scale,
+  quick: boolean,
+  grid: GridDefinition,
+): Promise<GridResults> {
+  const out: GridResults = { results: new Map(), failed: [], stale: [] };
+  const base = `${root}/${paper}/${scaleDir(scale, quick)}`;
+  let rows: Deno.DirEntry[];
+  try {
+    rows = [...Deno.readDirSync(base)];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return out;
+    throw error;
+  }
+  const seeds = new Set(grid.seeds);
+  for (
+    const rowEntry of rows.filter((e) => e.isDirectory).sort((a, b) => a.name.localeCompare(b.name))
+  ) {
+    const row = rowEntry.name;
+    const hash = grid.hashes.get(row);
+    const files = [...Deno.readDirSync(`${base}/${row}`)].sort((a, b) =>
+      a.name.localeCompare(b.name)
+    );
+    const failures: FailedCell[] = [];
+    for (const file of files) {
+      const m = /^seed(\d+)(\.failed)?\.json$/.exec(file.name);
+      if (!m) continue;
+      const path = `${base}/${row}/${file.name}`;
+      const seed = Number(m[1]);
+      const isFailure = m[2] !== undefined;
+      const what = isFailure ? "failure report" : "result";
+      if (hash === undefined) {
+        out.stale.push({ path, reason: `${what} of row "${row}", which is not in the grid` });
+        continue;
+      }
+      if (!seeds.has(seed)) {
+        out.stale.push({
+          path,
+          reason: `${what} of seed ${seed}, not among the seeds asked for (${
+            grid.seeds.join(", ")
+          })`,
+        });
+        continue;
+      }
+      if (isFailure) {
+        let report: { configHash?: string; error?: string; failedAt?: string };
+        try {
+          report = JSON.parse(await Deno.readTextFile(path));
+        } catch (error) {
+          out.stale.push({
+            path,
+            reason: `unreadable failure report (${(error as Error).message})`,
+          });
+          continue;
+        }
+        if (report.configHash !== hash) {
+          out.stale.push({ path, reason: "failure report of another config (hash differs)" });
+          continue;
+        }
+        failures.push({
+          row,
+          seed,
+          path,
+          error: String(report.error ?? "unknown error"),
+          failedAt: report.failedAt ?? null,
+        });
+        continue;
+      }
+      let result: CellResult | null;
+      try {
+        result = await readResult(path);
+      } catch (error) {
+        out.stale.push({ path, reason: `unreadable (${(error as Error).message})` });
+        continue;
+      }
+      if (!result) continue;
+      if (result.configHash !== hash) {
+        out.stale.push({
+          path,
+          reason: `config hash ${result.configHash.slice(0, 12)} ≠ current ${hash.slice(0, 12)}`,
+        });
+        continue;
+      }
+      if (!out.results.has(row)) out.results.set(row, new Map());
+      out.results.get(row)!.set(seed, result);
+    }
+    for (const failure of failures) {
+      // A result written after the failure (a later success) wins; the report is then stale.
+      if (out.results.get(row)?.has(failure.seed)) {
+        out.stale.push({ path: failure.path, reason: "failure report older than the result" });
+      } else out.failed.push(failure);
+    }
+  }
+  return out;
+}
+
+/** One line per stale file, for logs and summaries (at most `limit` named). */
+export function describeStale(stale: readonly StaleFile[], limit = 10): string[] {
+  if (stale.length === 0) return [];
+  const lines = [`${stale.length} stored file(s) not counted (stale):`];
+  for (const s of stale.slice(0, limit)) lines.push(`  ${s.path}: ${s.reason}`);
+  if (stale.length > limit) lines.push(`  … and ${stale.length - limit} more`);
+  return lines;
+}

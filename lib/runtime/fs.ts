@@ -79,3 +79,19 @@ export function writeFileAtomicSync(
     throw error;
   }
 }
+
+/**
+ * Throws, naming the folder and the cause, unless files can be created in `dir` (created
+ * when missing): checked before a long run, so a read-only results folder is found before
+ * anything trains rather than after.
+ */
+export async function ensureWritableDir(dir: string, what = "folder"): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = `${dir}/.write-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (error) {
+    throw new Error(`${what} ${dir} is not writable (${(error as Error).message})`);
+  }
+}
