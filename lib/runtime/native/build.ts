@@ -60,14 +60,21 @@ const RECIPES: Record<NativeArtifact, Recipe> = {
     extension: "wasm",
     compiler: "clang",
     // No libc, no entry point, no data segment: the module runs on tfjs's own memory.
+    // -fno-builtin: zeroing loops stay loops (there is no memset to call). A stack of size 0
+    // placed first: the stack pointer starts at 0, so code that used a stack frame would trap
+    // (out of bounds) instead of writing into low addresses of tfjs's heap; the kernels use
+    // none (wasm_kernels.c explains how, wasm_simd_test.ts checks it).
     args: (src, out) => [
       "--target=wasm32",
       "-O3",
       "-msimd128",
+      "-fno-builtin",
       "-nostdlib",
       "-Wl,--no-entry",
       "-Wl,--import-memory",
       "-Wl,--export-dynamic",
+      "-Wl,--stack-first",
+      "-Wl,-z,stack-size=0",
       "-o",
       out,
       src,
