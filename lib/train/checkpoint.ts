@@ -259,7 +259,7 @@ export async function saveCheckpoint(
       if (players[player.name]) throw new Error(`two players named "${player.name}"`);
       const weights = await player.optimizer.getWeights();
       transient.push(weights[0].tensor); // the iteration count is a fresh scalar
-      const iterations = weights[0].tensor.dataSync()[0];
+      const iterations = (await weights[0].tensor.data())[0];
       weights.slice(1).forEach((w, k) => slots.set(`${player.name}/${k}`, w.tensor));
       players[player.name] = {
         optimizer: player.optimizer.getClassName(),
