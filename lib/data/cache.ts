@@ -9,18 +9,22 @@
  * (or another size) rebuilds it. Writes go to a temporary file renamed into
  * place, so an interrupted run never leaves a half-written cache.
  *
+ * The header also holds the SHA-256 of the pixels, checked on every load: a cache
+ * file changed in place (a bad disk, a stray write) is rebuilt, never used.
+ *
  * File format: 8 bytes magic `REIDPIX1`, uint32 LE header length, the JSON
- * header `{version, key, count, height, width, channels}`, zero padding to a
- * multiple of 8, then the pixels.
+ * header `{version, key, count, height, width, channels, sha256}`, zero padding to
+ * a multiple of 8, then the pixels.
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
+import { writeFileAtomicSync } from "../runtime/fs.ts";
 import { hashString } from "../runtime/random.ts";
 import { decodeImages, type DecodeOptions, imageBytes, type ImageSize } from "./images.ts";
 
 const MAGIC = "REIDPIX1";
-const VERSION = 1;
+const VERSION = 2;
 
 /** The default cache folder: `data/cache/` at the repository root (ignored by git). */
 export const DEFAULT_CACHE_DIR: string = new URL("../../data/cache/", import.meta.url).pathname;
@@ -45,9 +49,10 @@ export interface CachedPixels {
   path: string;
 }
 
-/** SHA-256 of a string, hex. */
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+/** SHA-256 of a string or bytes, hex. */
+async function sha256(data: string | Uint8Array): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -83,15 +88,20 @@ interface Header {
   height: number;
   width: number;
   channels: number;
+  /** SHA-256 of the pixel bytes. */
+  sha256: string;
 }
 
-/** Reads and validates a cache file; returns the pixels or why they cannot be used. */
-export function readCacheFile(
+/**
+ * Reads and validates a cache file (key, shape, length and the pixels' SHA-256); returns
+ * the pixels or why they cannot be used.
+ */
+export async function readCacheFile(
   path: string,
   key: string,
   count: number,
   size: ImageSize,
-): { pixels: Uint8Array } | { reason: string } {
+): Promise<{ pixels: Uint8Array } | { reason: string }> {
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);
@@ -118,16 +128,20 @@ export function readCacheFile(
   if (bytes.length !== offset + expected) {
     return { reason: `truncated (${bytes.length - offset} of ${expected} pixel bytes)` };
   }
-  return { pixels: bytes.subarray(offset) };
+  const pixels = bytes.subarray(offset);
+  if ((await sha256(pixels)) !== header.sha256) {
+    return { reason: "pixel content does not match its hash (the file was changed or corrupted)" };
+  }
+  return { pixels };
 }
 
 /** Writes a cache file atomically (temporary file in the same folder, then rename). */
-export function writeCacheFile(
+export async function writeCacheFile(
   path: string,
   key: string,
   size: ImageSize,
   pixels: Uint8Array,
-): void {
+): Promise<void> {
   const count = pixels.length / imageBytes(size);
   const header: Header = {
     version: VERSION,
@@ -136,6 +150,7 @@ export function writeCacheFile(
     height: size.height,
     width: size.width,
     channels: 3,
+    sha256: await sha256(pixels),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const offset = Math.ceil((12 + json.length) / 8) * 8;
@@ -143,18 +158,7 @@ export function writeCacheFile(
   head.set(new TextEncoder().encode(MAGIC));
   new DataView(head.buffer).setUint32(8, json.length, true);
   head.set(json, 12);
-  Deno.mkdirSync(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.${Deno.pid}.${Date.now()}.tmp`);
-  const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
-  try {
-    for (const chunk of [head, pixels]) {
-      let written = 0;
-      while (written < chunk.length) written += file.writeSync(chunk.subarray(written));
-    }
-  } finally {
-    file.close();
-  }
-  Deno.renameSync(temp, path);
+  writeFileAtomicSync(path, [head, pixels]);
 }
 
 /**
@@ -168,9 +172,9 @@ export async function cachedPixels(
 ): Promise<CachedPixels> {
   const path = cachePath(paths, size, options);
   const key = await cacheKey(paths, size);
-  const read = readCacheFile(path, key, paths.length, size);
+  const read = await readCacheFile(path, key, paths.length, size);
   if ("pixels" in read) return { pixels: read.pixels, count: paths.length, size, hit: true, path };
   const pixels = await decodeImages(paths, size, options);
-  writeCacheFile(path, key, size, pixels);
+  await writeCacheFile(path, key, size, pixels);
   return { pixels, count: paths.length, size, hit: false, missReason: read.reason, path };
 }

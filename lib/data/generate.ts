@@ -8,14 +8,17 @@
  * ```
  *
  * A finished preset folder holds `_synthetic_complete.json` with the hash of
- * (generator version, preset, config, seed). A folder whose marker is missing
- * or differs (interrupted run, changed config or seed) is deleted and
- * regenerated, never partly reused. The marker is written last.
+ * (generator version, preset, config, seed) and `_synthetic_files.json`, the list
+ * of files the generator wrote. A folder whose marker is missing or differs
+ * (interrupted run, changed config or seed) or `--force` is cleared of those files
+ * and regenerated, never partly reused; files a user put inside are kept. The
+ * marker is written last.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { ensureWritableDir } from "../runtime/fs.ts";
 import { hashString } from "../runtime/random.ts";
 import { type DatasetPlan, planPreset, writeAnnotations } from "./writers/mod.ts";
 import {
@@ -35,12 +38,48 @@ export const MARKER_FILE = "_synthetic_complete.json";
 /** Written before the first image, so an interrupted folder is known to be ours. */
 export const STARTED_FILE = "_synthetic_started.json";
 
+/** Lists, in a generated folder, every file the generator wrote (relative paths). */
+export const MANIFEST_FILE = "_synthetic_files.json";
+
+/** Every file under `root` (relative paths; links are listed, not followed). */
+async function listFiles(root: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(join(root, prefix)));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return out;
+    throw e;
+  }
+  for (const e of entries) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory) out.push(...await listFiles(root, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** Removes the empty folders under `root` (deepest first), keeping `root` itself. */
+async function pruneEmptyDirs(root: string, prefix = ""): Promise<void> {
+  for await (const e of Deno.readDir(join(root, prefix))) {
+    if (!e.isDirectory) continue;
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    await pruneEmptyDirs(root, rel);
+    await Deno.remove(join(root, rel)).catch(() => {}); // fails while not empty: kept
+  }
+}
+
+/** Files the loaders derive from a generated folder (seeded split draws): redone with it. */
+const DERIVED = /(^|\/)splits_seed\d+\.json$/;
+
 /**
- * Removes a preset folder before regenerating it — only when the generator
- * made it (its start or completion marker is there) or it is empty, so that a
- * user's real dataset placed at `data/<preset>` is never deleted.
+ * Clears a preset folder before regenerating it — only what the generator wrote (its
+ * manifest; for a folder made before manifests, files not newer than its completion
+ * marker), so that files a user placed inside are kept (and named in the log). A folder
+ * without the generator's markers that is not empty is refused, so that a user's real
+ * dataset placed at `data/<preset>` is never deleted.
  */
-async function removeOwnFolder(presetRoot: string): Promise<void> {
+async function removeOwnFolder(presetRoot: string, log: (line: string) => void): Promise<void> {
   const entries: string[] = [];
   try {
     for await (const entry of Deno.readDir(presetRoot)) entries.push(entry.name);
@@ -55,7 +94,47 @@ async function removeOwnFolder(presetRoot: string): Promise<void> {
         `data/real/<name>/ (see lib/data/README.md); move or delete this folder yourself.`,
     );
   }
-  await Deno.remove(presetRoot, { recursive: true });
+  const files = await listFiles(presetRoot);
+  let ours: (rel: string) => boolean;
+  const manifest = await Deno.readTextFile(join(presetRoot, MANIFEST_FILE)).then(
+    (t) => new Set<string>(JSON.parse(t).files),
+    () => null,
+  );
+  // The manifest describes a finished run; an interrupted one (no marker) wrote after it.
+  const complete = entries.includes(MARKER_FILE);
+  if (complete && manifest) ours = (rel) => manifest.has(rel);
+  else if (complete) {
+    // Before manifests: what the generator wrote is not newer than its last file, the marker.
+    const done = (await Deno.stat(join(presetRoot, MARKER_FILE))).mtime?.getTime() ?? Infinity;
+    const newer = new Set<string>();
+    for (const rel of files) {
+      const info = await Deno.lstat(join(presetRoot, rel));
+      const t = Math.max(info.mtime?.getTime() ?? 0, info.ctime?.getTime() ?? 0);
+      if (t > done + 1000) newer.add(rel);
+    }
+    ours = (rel) => !newer.has(rel);
+  } else {
+    // An interrupted run: everything but the user files it found (listed when it started).
+    const started = await Deno.readTextFile(join(presetRoot, STARTED_FILE)).then(
+      (t) => new Set<string>(JSON.parse(t).userFiles ?? []),
+      () => new Set<string>(),
+    );
+    ours = (rel) => !started.has(rel);
+  }
+  const kept: string[] = [];
+  for (const rel of files) {
+    const generated = ours(rel) || DERIVED.test(rel) ||
+      [MARKER_FILE, STARTED_FILE, MANIFEST_FILE].includes(rel);
+    if (generated) await Deno.remove(join(presetRoot, rel));
+    else kept.push(rel);
+  }
+  await pruneEmptyDirs(presetRoot);
+  if (kept.length) {
+    log(
+      `${presetRoot}: kept ${kept.length} file(s) the generator did not write: ` +
+        `${kept.slice(0, 5).join(", ")}${kept.length > 5 ? ", …" : ""}`,
+    );
+  }
 }
 
 /** Hash identifying a generated dataset: generator version, preset, config and seed. */
@@ -178,12 +257,21 @@ export async function generate(opts: GenerateOptions): Promise<Record<string, nu
         times[preset] = 0;
         log(`${preset}: up to date (${summary(plan)}) in ${presetRoot}`);
       } else {
-        await removeOwnFolder(presetRoot);
+        await removeOwnFolder(presetRoot, log);
         await Deno.mkdir(releaseRoot, { recursive: true });
-        await Deno.writeTextFile(join(presetRoot, STARTED_FILE), JSON.stringify({ hash }));
+        const before = new Set(await listFiles(presetRoot));
+        await Deno.writeTextFile(
+          join(presetRoot, STARTED_FILE),
+          JSON.stringify({ hash, userFiles: [...before] }),
+        );
         pool ??= new RenderPool(Math.max(1, opts.workers));
         await pool.render(preset, config, opts.seed, releaseRoot);
         await writeAnnotations(plan, presetRoot);
+        const written = (await listFiles(presetRoot)).filter((f) => !before.has(f));
+        await Deno.writeTextFile(
+          join(presetRoot, MANIFEST_FILE),
+          JSON.stringify({ files: [...written, MANIFEST_FILE, MARKER_FILE].sort() }) + "\n",
+        );
         await Deno.writeTextFile(
           join(presetRoot, MARKER_FILE),
           JSON.stringify(
@@ -222,49 +310,73 @@ export async function generate(opts: GenerateOptions): Promise<Record<string, nu
   return times;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      preset: { type: "string", multiple: true },
-      root: { type: "string", default: "data" },
-      seed: { type: "string", default: "0" },
-      force: { type: "boolean", default: false },
-      workers: { type: "string", default: "2" },
-      sheets: { type: "string", default: "results/data" },
-      "no-sheets": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(
-      `deno task data [--preset NAME[,NAME]] [--root data] [--seed 0] [--force] [--workers 2] [--sheets results/data] [--no-sheets]\npresets: ${
-        PRESET_NAMES.join(", ")
-      }`,
-    );
-    Deno.exit(0);
+const USAGE = `usage: deno task data [--preset NAME[,NAME]] [--root data] [--seed 0] [--force] ` +
+  `[--workers 2] [--sheets results/data] [--no-sheets]\npresets: ${PRESET_NAMES.join(", ")}`;
+
+/** The options of `deno task data` from its command line; throws a message for any mistake. */
+export function parseGenerateArgs(args: string[]): GenerateOptions & { help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        preset: { type: "string", multiple: true },
+        root: { type: "string", default: "data" },
+        seed: { type: "string", default: "0" },
+        force: { type: "boolean", default: false },
+        workers: { type: "string", default: "2" },
+        sheets: { type: "string", default: "results/data" },
+        "no-sheets": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new Error((error as Error).message);
   }
   const requested = (values.preset ?? []).flatMap((p) => p.split(",")).filter(Boolean);
   for (const p of requested) {
     if (!(PRESET_NAMES as readonly string[]).includes(p)) {
-      console.error(`unknown preset "${p}"; expected one of ${PRESET_NAMES.join(", ")}`);
-      Deno.exit(2);
+      throw new Error(`unknown preset "${p}"; expected one of ${PRESET_NAMES.join(", ")}`);
     }
   }
-  const seed = Number(values.seed);
-  if (!Number.isSafeInteger(seed)) {
-    console.error(`--seed must be an integer, got "${values.seed}"`);
+  if (!/^\d+$/.test(values.seed)) {
+    throw new Error(`--seed must be a non-negative integer, got "${values.seed}"`);
+  }
+  if (!/^\d+$/.test(values.workers) || Number(values.workers) < 1) {
+    throw new Error(`--workers must be a positive integer, got "${values.workers}"`);
+  }
+  return {
+    help: values.help,
+    presets: requested.length ? requested as PresetName[] : [...PRESET_NAMES],
+    root: values.root,
+    seed: Number(values.seed),
+    force: values.force,
+    workers: Number(values.workers),
+    sheets: values["no-sheets"] ? null : values.sheets,
+  };
+}
+
+if (import.meta.main) {
+  let options;
+  try {
+    options = parseGenerateArgs(Deno.args);
+    if (!options.help) {
+      await ensureWritableDir(options.root, "data root");
+      if (options.sheets) await ensureWritableDir(options.sheets, "contact-sheet folder");
+    }
+  } catch (error) {
+    console.error(`data: ${(error as Error).message}\n${USAGE}`);
     Deno.exit(2);
   }
+  if (options.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const { help: _help, ...opts } = options;
   const t0 = performance.now();
-  const times = await generate({
-    presets: requested.length ? requested as PresetName[] : [...PRESET_NAMES],
-    root: values.root!,
-    seed,
-    force: values.force!,
-    workers: Math.max(1, Number(values.workers) || 2),
-    sheets: values["no-sheets"] ? null : values.sheets!,
-  });
+  const times = await generate(opts);
   const rendered = Object.values(times).reduce((a, b) => a + b, 0);
   console.log(
     `done: ${((performance.now() - t0) / 1000).toFixed(1)} s total (${

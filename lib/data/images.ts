@@ -64,8 +64,62 @@ export async function decodeImage(path: string, size: ImageSize): Promise<Uint8A
   } catch (error) {
     const message = (error as Error).message;
     if (message.startsWith(`cannot decode image ${path}`)) throw error;
-    throw new Error(`cannot decode image ${path}: ${message}`);
+    throw new Error(`cannot decode image ${path}: ${await describeBadImage(path, message)}`, {
+      cause: error,
+    });
   }
+}
+
+const SIGNATURES: [string, number[]][] = [
+  ["JPEG", [0xff, 0xd8, 0xff]],
+  ["PNG", [0x89, 0x50, 0x4e, 0x47]],
+  ["BMP", [0x42, 0x4d]],
+  ["GIF", [0x47, 0x49, 0x46]],
+  ["WebP", [0x52, 0x49, 0x46, 0x46]],
+];
+const EXPECTED_FORMAT: Record<string, string> = {
+  ".jpg": "JPEG",
+  ".jpeg": "JPEG",
+  ".png": "PNG",
+  ".bmp": "BMP",
+};
+
+/**
+ * Why `path` does not decode, from the file itself when libvips's message says little:
+ * libvips keeps one error buffer per process, so concurrent failing decodes can take each
+ * other's message ("" or "Unknown error"). An empty file, or content of another format
+ * than the extension says, is named as such; otherwise the decoder's message stays.
+ */
+async function describeBadImage(path: string, message: string): Promise<string> {
+  let head: Uint8Array;
+  let size: number;
+  try {
+    size = (await Deno.stat(path)).size;
+    const file = await Deno.open(path);
+    try {
+      head = new Uint8Array(16);
+      const n = (await file.read(head)) ?? 0;
+      head = head.subarray(0, n);
+    } finally {
+      file.close();
+    }
+  } catch (error) {
+    return `${message} (${(error as Error).message})`;
+  }
+  if (size === 0) return "the file is empty (0 bytes); expected an image";
+  const found = SIGNATURES.find(([, sig]) => sig.every((b, i) => head[i] === b))?.[0];
+  const dot = path.lastIndexOf(".");
+  const expected = EXPECTED_FORMAT[path.slice(dot).toLowerCase()];
+  if (expected && found !== expected) {
+    return `the content is ${found ?? "not a known image format"}, but the name says ${expected}` +
+      (message.trim() && !/^Unknown error$/i.test(message.trim()) ? ` (${message.trim()})` : "");
+  }
+  const useful = message.replace(/^Input file has corrupt header:\s*/, "").trim();
+  return useful && !/^Unknown error$/i.test(useful)
+    ? message
+    : `${
+      expected ?? "image"
+    } data is corrupt or truncated (${size} bytes; the decoder gave no reason)`;
 }
 
 /** Options of {@link decodeImages}. */
@@ -89,10 +143,17 @@ export async function decodeImages(
   const out = new Uint8Array(paths.length * per);
   let next = 0;
   let done = 0;
+  const failed: number[] = [];
   const worker = async () => {
-    while (next < paths.length) {
+    // After a failure no new decode starts: the error is reported once the pool is idle.
+    while (next < paths.length && failed.length === 0) {
       const i = next++;
-      out.set(await decodeImage(paths[i], size), i * per);
+      try {
+        out.set(await decodeImage(paths[i], size), i * per);
+      } catch {
+        failed.push(i);
+        continue;
+      }
       done++;
       if (options.onProgress && (done % 500 === 0 || done === paths.length)) {
         options.onProgress(done, paths.length);
@@ -101,6 +162,27 @@ export async function decodeImages(
   };
   const pool = Math.max(1, Math.min(options.concurrency ?? 8, paths.length));
   await Promise.all(Array.from({ length: pool }, worker));
+  if (failed.length > 0) {
+    // Decoded again one at a time: with nothing else in flight the error keeps its cause.
+    failed.sort((a, b) => a - b);
+    const errors: Error[] = [];
+    for (const i of failed.slice(0, 5)) {
+      try {
+        await decodeImage(paths[i], size);
+        errors.push(
+          new Error(`cannot decode image ${paths[i]}: failed only when decoded in parallel`),
+        );
+      } catch (error) {
+        errors.push(error as Error);
+      }
+    }
+    const more = failed.length > 1
+      ? `; ${failed.length - 1} more image(s) failed: ${
+        failed.slice(1, 5).map((i) => paths[i]).join(", ")
+      }${failed.length > 5 ? ", …" : ""}`
+      : "";
+    throw new Error(`${errors[0].message}${more}`, { cause: errors[0] });
+  }
   return out;
 }
 

@@ -67,6 +67,12 @@ export interface ReidDataset {
    * nothing is dropped silently.
    */
   notes?: string[];
+  /**
+   * Anomalies of the data that do not stop loading but may change results (empty camera
+   * folders, listed ids without images, missing trials…), naming the ids or files: printed
+   * on every load, even when the summary is not.
+   */
+  warnings?: string[];
 }
 
 /** A seeded (or release-given) evaluation split of a dataset. */

@@ -10,6 +10,7 @@ import { isIdentity, type ReidDataset, type ReidImage, type SplitName } from "..
 import {
   AnnotationError,
   findDataDir,
+  folderNotes,
   layoutError,
   listDir,
   listImages,
@@ -82,12 +83,9 @@ export function loadBoundingBoxRelease(
   const notes: string[] = [];
   for (const [folder, split] of FOLDERS) {
     const dir = join(dataDir, folder);
-    const { images: files, others } = listImages(dir);
-    if (others.length) {
-      notes.push(
-        `${folder}/: ignored ${others.length} non-image file(s): ${others.slice(0, 5).join(", ")}`,
-      );
-    }
+    const listed = listImages(dir);
+    const files = listed.images;
+    notes.push(...folderNotes(`${folder}/`, listed));
     for (const file of files) {
       const m = parseName(release.pattern, file, dir, release.patternText);
       const pid = Number(m[1]);

@@ -59,12 +59,90 @@ export function extensionOf(name: string): string {
   return dot <= 0 ? "" : name.slice(dot).toLowerCase();
 }
 
-/** A folder's entries, sorted by name so that every load sees the same order. */
-export function listDir(path: string): Deno.DirEntry[] {
-  return [...Deno.readDirSync(path)].sort((
-    a,
-    b,
-  ) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/**
+ * One folder entry with symbolic links followed: `isFile` / `isDirectory` describe the
+ * target. An entry that cannot be used (a broken link, a link loop, a socket or device)
+ * has both false and `problem` saying why, so that callers can name what they skip.
+ */
+export interface FolderEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+  problem?: string;
+}
+
+function realPath(path: string): string | null {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A folder's entries, sorted by name so that every load sees the same order. Symbolic links
+ * are followed (real datasets are often assembled from links); a link to the folder itself
+ * or to one of its ancestors would make a walk go round forever, so it is reported as a
+ * loop (`problem`) instead of being followed.
+ */
+export function listDir(path: string): FolderEntry[] {
+  const entries = [...Deno.readDirSync(path)].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  );
+  let here: string | null | undefined;
+  return entries.map((entry): FolderEntry => {
+    const base = { name: entry.name, isSymlink: entry.isSymlink };
+    if (!entry.isSymlink) {
+      const special = !entry.isFile && !entry.isDirectory;
+      return {
+        ...base,
+        isFile: entry.isFile,
+        isDirectory: entry.isDirectory,
+        ...(special ? { problem: "not a regular file or folder" } : {}),
+      };
+    }
+    const full = join(path, entry.name);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(full);
+    } catch (error) {
+      const target = (() => {
+        try {
+          return Deno.readLinkSync(full);
+        } catch {
+          return "?";
+        }
+      })();
+      const problem = error instanceof Deno.errors.NotFound
+        ? `broken symbolic link (to ${target})`
+        : error instanceof Deno.errors.FilesystemLoop
+        ? `symbolic link loop (to ${target})`
+        : `unreadable symbolic link (${(error as Error).message})`;
+      return { ...base, isFile: false, isDirectory: false, problem };
+    }
+    if (info.isDirectory) {
+      here ??= realPath(path);
+      const target = realPath(full);
+      if (here && target && (here === target || here.startsWith(target + "/"))) {
+        return {
+          ...base,
+          isFile: false,
+          isDirectory: false,
+          problem: `symbolic link loop (points to ${target}, which contains it)`,
+        };
+      }
+    }
+    if (!info.isFile && !info.isDirectory) {
+      return {
+        ...base,
+        isFile: false,
+        isDirectory: false,
+        problem: "not a regular file or folder",
+      };
+    }
+    return { ...base, isFile: info.isFile, isDirectory: info.isDirectory };
+  });
 }
 
 /** Image files and other files of one folder (sub-folders are not descended into). */
@@ -72,17 +150,41 @@ export interface FolderFiles {
   images: string[];
   /** Non-image files present (e.g. the release's Thumbs.db); reported, never read. */
   others: string[];
+  /** Entries that are not files: sub-folders, broken links, link loops — each with why. */
+  skipped: string[];
 }
 
-/** Splits a folder's files into images and others, sorted by name. */
+/** Splits a folder's files into images and others, sorted by name; links are followed. */
 export function listImages(path: string): FolderFiles {
   const images: string[] = [];
   const others: string[] = [];
+  const skipped: string[] = [];
   for (const entry of listDir(path)) {
-    if (!entry.isFile) continue;
-    (IMAGE_EXTENSIONS.has(extensionOf(entry.name)) ? images : others).push(entry.name);
+    if (entry.problem) skipped.push(`${entry.name} (${entry.problem})`);
+    else if (entry.isDirectory) skipped.push(`${entry.name}/ (a folder where images are expected)`);
+    else (IMAGE_EXTENSIONS.has(extensionOf(entry.name)) ? images : others).push(entry.name);
   }
-  return { images, others };
+  return { images, others, skipped };
+}
+
+/**
+ * The notes a loader adds for one image folder: non-image files and skipped entries, each
+ * counted and named (the first few), so that nothing is left out silently.
+ */
+export function folderNotes(label: string, files: FolderFiles, limit = 5): string[] {
+  const named = (list: string[]) =>
+    list.slice(0, limit).join(", ") +
+    (list.length > limit ? `, … ${list.length - limit} more` : "");
+  const notes: string[] = [];
+  if (files.others.length) {
+    notes.push(
+      `${label}: ignored ${files.others.length} non-image file(s): ${named(files.others)}`,
+    );
+  }
+  if (files.skipped.length) {
+    notes.push(`${label}: skipped ${files.skipped.length} entr(y/ies): ${named(files.skipped)}`);
+  }
+  return notes;
 }
 
 /**
@@ -95,7 +197,7 @@ export function describeTree(root: string, depth = 2, perFolder = 8): string {
   if (!isDir(root)) return `  ${root}  (does not exist or is not a folder)`;
   const lines = [`  ${root}/`];
   const walk = (path: string, level: number) => {
-    let entries: Deno.DirEntry[];
+    let entries: FolderEntry[];
     try {
       entries = listDir(path);
     } catch (error) {

@@ -25,6 +25,7 @@ import { Rng } from "../../runtime/random.ts";
 import type { ReidDataset, ReidImage, SplitName } from "../types.ts";
 import {
   AnnotationError,
+  folderNotes,
   isDir,
   isFile,
   layoutError,
@@ -73,18 +74,50 @@ const GROUP_PATTERNS: [string, RegExp][] = [
 /** Proportions of PETA's customary 9,500 / 1,900 / 7,600 split. */
 const SPLIT_FRACTIONS = { train: 9500 / 19000, val: 1900 / 19000 };
 
-/** One Label.txt: key → attribute tokens. */
-function readLabels(path: string): Map<string, string[]> {
+/** One Label.txt: key → attribute tokens, and where its last token is (see below). */
+interface LabelFile {
+  path: string;
+  labels: Map<string, string[]>;
+  /** When the file does not end with a line break: the last line's number and last token. */
+  unterminated: { line: number; token: string } | null;
+}
+
+function readLabels(path: string): LabelFile {
   const out = new Map<string, string[]>();
-  Deno.readTextFileSync(path).split(/\r?\n/).forEach((line, i) => {
+  const text = Deno.readTextFileSync(path);
+  const lines = text.split(/\r?\n/);
+  let last: { line: number; token: string } | null = null;
+  lines.forEach((line, i) => {
     const tokens = line.trim().split(/\s+/).filter((t) => t !== "");
     if (tokens.length === 0) return;
     if (out.has(tokens[0])) {
       throw new AnnotationError(`${path}:${i + 1}: key ${tokens[0]} is labelled twice`);
     }
     out.set(tokens[0], tokens.slice(1));
+    if (tokens.length > 1) last = { line: i + 1, token: tokens[tokens.length - 1] };
+    else last = null;
   });
-  return out;
+  const terminated = /\n\s*$/.test(text) || text.trim() === "";
+  return { path, labels: out, unterminated: terminated ? null : last };
+}
+
+/**
+ * A Label.txt cut short (a copy interrupted mid-file) ends without a line break, its last
+ * token cut: that token would become a new attribute of its own. It is an error when the
+ * token appears nowhere else in the dataset's labels (a complete last line names known
+ * attributes, so it passes).
+ */
+function checkTruncation(files: LabelFile[], vocabularyCount: Map<string, number>): void {
+  for (const file of files) {
+    const u = file.unterminated;
+    if (!u || (vocabularyCount.get(u.token) ?? 0) > 1) continue;
+    const longer = [...vocabularyCount.keys()].find((t) => t !== u.token && t.startsWith(u.token));
+    throw new AnnotationError(
+      `${file.path}:${u.line}: the file ends mid-line and its last token "${u.token}" is ` +
+        `labelled nowhere else${longer ? ` (cut from "${longer}"?)` : ""}; the file looks ` +
+        "truncated: expected complete lines of attribute names ending with a line break",
+    );
+  }
 }
 
 /** The Label.txt key of an image file, or null. */
@@ -117,8 +150,12 @@ export function loadPETA(root: string, options: PETAOptions = {}): ReidDataset {
   const tokensOf: string[][] = [];
   const notes: string[] = [];
   const vocabulary = new Set<string>();
+  const vocabularyCount = new Map<string, number>();
+  const labelFiles: LabelFile[] = [];
   let pid = 0;
-  const sources = listDir(dataDir).filter((e) => e.isDirectory);
+  const top = listDir(dataDir);
+  for (const e of top) if (e.problem) notes.push(`${e.name}: ${e.problem}, skipped`);
+  const sources = top.filter((e) => e.isDirectory);
   let extraSources = 0;
   for (const source of sources) {
     const archive = join(dataDir, source.name, "archive");
@@ -130,12 +167,20 @@ export function loadPETA(root: string, options: PETAOptions = {}): ReidDataset {
     const known = PETA_SOURCES.indexOf(source.name);
     if (known < 0) notes.push(`${source.name}: not one of the ten PETA sources, loaded anyway`);
     const camid = known >= 0 ? known + 1 : PETA_SOURCES.length + ++extraSources;
-    const labels = readLabels(labelFile);
-    const { images: files, others } = listImages(archive);
-    const strayOthers = others.filter((f) => f !== "Label.txt");
-    if (strayOthers.length) {
-      notes.push(`${source.name}/archive/: ignored ${strayOthers.length} non-image file(s)`);
+    const labelData = readLabels(labelFile);
+    labelFiles.push(labelData);
+    const labels = labelData.labels;
+    for (const tokens of labels.values()) {
+      for (const t of tokens) vocabularyCount.set(t, (vocabularyCount.get(t) ?? 0) + 1);
     }
+    const listed = listImages(archive);
+    const files = listed.images;
+    notes.push(
+      ...folderNotes(`${source.name}/archive/`, {
+        ...listed,
+        others: listed.others.filter((f) => f !== "Label.txt"),
+      }),
+    );
     const pidOfKey = new Map<string, number>();
     const unlabelled: string[] = [];
     for (const file of files) {
@@ -174,6 +219,7 @@ export function loadPETA(root: string, options: PETAOptions = {}): ReidDataset {
   if (images.length === 0) {
     throw layoutError("peta", root, `no labelled images under ${dataDir}`, expected);
   }
+  checkTruncation(labelFiles, vocabularyCount);
 
   const names = options.attributes ?? [...vocabulary].sort();
   const column = new Map(names.map((n, i) => [n, i]));

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import type { DatasetTrial, ReidDataset, ReidImage } from "../types.ts";
 import {
   findDataDir,
+  folderNotes,
   layoutError,
   listImages,
   type LoaderOptions,
@@ -64,8 +65,9 @@ export function loadPRID2011(root: string, options: PRIDOptions = {}): ReidDatas
   const persons: number[][] = [];
   for (const [folder, camid] of [["cam_a", 1], ["cam_b", 2]] as const) {
     const dir = join(dataDir, "single_shot", folder);
-    const { images: files, others } = listImages(dir);
-    if (others.length) notes.push(`${folder}/: ignored ${others.length} non-image file(s)`);
+    const listed = listImages(dir);
+    const files = listed.images;
+    notes.push(...folderNotes(`${folder}/`, listed));
     const seen: number[] = [];
     for (const file of files) {
       const n = Number(parseName(/^person_(\d+)\.\w+$/, file, dir, "person_<nnnn>.png")[1]);

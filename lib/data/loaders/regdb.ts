@@ -20,6 +20,7 @@ import type { DatasetTrial, ReidDataset, ReidImage } from "../types.ts";
 import {
   AnnotationError,
   findDataDir,
+  folderNotes,
   isDir,
   isFile,
   layoutError,
@@ -98,18 +99,18 @@ export function loadRegDB(root: string, options: RegDBOptions = {}): ReidDataset
   }
   const images: ReidImage[] = [];
   const notes: string[] = [];
+  const warnings: string[] = [];
   for (const [folder, camid, modality] of [["Visible", 1, "rgb"], ["Thermal", 2, "ir"]] as const) {
     const dir = join(dataDir, folder);
     for (const entry of listDir(dir)) {
       if (!entry.isDirectory) {
-        notes.push(`${folder}/${entry.name}: not an id folder, ignored`);
+        notes.push(`${folder}/${entry.name}: ${entry.problem ?? "not an id folder"}, ignored`);
         continue;
       }
       const pid = Number(parseName(/^(\d+)$/, entry.name, dir, "<pid> folders (e.g. 1, 2, …)")[1]);
-      const { images: files, others } = listImages(join(dir, entry.name));
-      if (others.length) {
-        notes.push(`${folder}/${entry.name}/: ignored ${others.length} non-image file(s)`);
-      }
+      const listed = listImages(join(dir, entry.name));
+      const files = listed.images;
+      notes.push(...folderNotes(`${folder}/${entry.name}/`, listed));
       for (const file of files) {
         images.push({
           path: join(dir, entry.name, file),
@@ -135,6 +136,7 @@ export function loadRegDB(root: string, options: RegDBOptions = {}): ReidDataset
     attributeNames: [],
     attributeGroups: {},
     notes,
+    warnings,
   };
   const idxDir = join(dataDir, "idx");
   const trials: DatasetTrial[] = [];
@@ -143,8 +145,17 @@ export function loadRegDB(root: string, options: RegDBOptions = {}): ReidDataset
       ["train_visible", "train_thermal", "test_visible", "test_thermal"].map((s) =>
         join(idxDir, `${s}_${k}.txt`)
       );
-    const wanted = options.trials ??
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((k) => files(k).every(isFile));
+    const all = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    // A trial with some of its four files is broken, not absent: it is an error below.
+    const wanted = options.trials ?? all.filter((k) => files(k).some(isFile));
+    const absent = all.filter((k) => !wanted.includes(k) && !files(k).some(isFile));
+    if (!options.trials && absent.length && wanted.length) {
+      warnings.push(
+        `${idxDir}: no index files for trial(s) ${absent.join(", ")}; evaluating trial(s) ${
+          wanted.join(", ")
+        } only (the release has 10)`,
+      );
+    }
     if (wanted.length === 0) {
       throw layoutError(
         "regdb",
@@ -159,7 +170,9 @@ export function loadRegDB(root: string, options: RegDBOptions = {}): ReidDataset
         throw layoutError(
           "regdb",
           root,
-          `trial ${k}: missing ${missing.join(", ")}`,
+          `trial ${k}: missing ${
+            missing.join(", ")
+          } (each trial needs train_visible, train_thermal, test_visible and test_thermal)`,
           EXPECTED(root),
         );
       }

@@ -91,12 +91,15 @@ export function summarize(dataset: ReidDataset): string {
         `query ${t.query.length}, gallery ${t.gallery.length}, seed ${t.seed})`,
     );
   }
+  for (const warning of dataset.warnings ?? []) lines.push(`  WARNING: ${warning}`);
   for (const note of dataset.notes ?? []) lines.push(`  note: ${note}`);
   return lines.join("\n");
 }
 
-/** Prints {@link summarize} when `verbose` is not false; returns the dataset. */
+/** Prints {@link summarize} when `verbose` is not false, else only the warnings; returns the dataset. */
 export function announce(dataset: ReidDataset, verbose: boolean | undefined): ReidDataset {
   if (verbose !== false) console.log(summarize(dataset));
+  // Warnings may change results: they are printed even by a quiet load.
+  else for (const w of dataset.warnings ?? []) console.warn(`${dataset.name}: WARNING: ${w}`);
   return dataset;
 }

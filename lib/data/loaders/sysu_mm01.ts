@@ -19,11 +19,12 @@
  * @module
  */
 import { join, relative } from "node:path";
-import { Rng } from "../../runtime/random.ts";
+import { hashString, Rng } from "../../runtime/random.ts";
 import type { DatasetTrial, Modality, ReidDataset, ReidImage, SplitName } from "../types.ts";
 import {
   AnnotationError,
   findDataDir,
+  folderNotes,
   isDir,
   isFile,
   layoutError,
@@ -95,7 +96,16 @@ export function readIdList(path: string): number[] {
 
 interface SavedSysu {
   seed: number;
+  /** Fingerprint of the gallery candidates the trials were drawn from. */
+  pool: string;
   trials: { name: string; gallery: string[] }[];
+}
+
+/** The first ids of a list, for warnings (sorted, at most 10, then a count). */
+function idText(ids: number[], limit = 10): string {
+  const sorted = [...ids].sort((a, b) => a - b);
+  return sorted.slice(0, limit).join(", ") +
+    (sorted.length > limit ? `, … ${sorted.length - limit} more` : "");
 }
 
 /** Loads SYSU-MM01 from `root` (the release folder or a folder holding `SYSU-MM01/`). */
@@ -134,22 +144,23 @@ export function loadSysuMM01(root: string, options: SysuOptions = {}): ReidDatas
   }
   const images: ReidImage[] = [];
   const notes: string[] = [];
+  const warnings: string[] = [];
   const unlisted = new Set<number>();
   const seen = new Set<number>();
   for (let camid = 1; camid <= 6; camid++) {
     const camDir = join(dataDir, `cam${camid}`);
     const modality: Modality = SYSU_IR_CAMERAS.includes(camid) ? "ir" : "rgb";
+    const before = images.length;
     for (const entry of listDir(camDir)) {
       if (!entry.isDirectory) {
-        notes.push(`cam${camid}/${entry.name}: not an id folder, ignored`);
+        notes.push(`cam${camid}/${entry.name}: ${entry.problem ?? "not an id folder"}, ignored`);
         continue;
       }
       const pid = Number(parseName(/^(\d+)$/, entry.name, camDir, "<pid> folders (e.g. 0001)")[1]);
       const idDir = join(camDir, entry.name);
-      const { images: files, others } = listImages(idDir);
-      if (others.length) {
-        notes.push(`cam${camid}/${entry.name}/: ignored ${others.length} non-image file(s)`);
-      }
+      const listed = listImages(idDir);
+      const files = listed.images;
+      notes.push(...folderNotes(`cam${camid}/${entry.name}/`, listed));
       let split = splitOf.get(pid);
       if (split === undefined) {
         if (files.length) unlisted.add(pid);
@@ -170,12 +181,25 @@ export function loadSysuMM01(root: string, options: SysuOptions = {}): ReidDatas
         });
       }
     }
+    if (images.length === before) {
+      warnings.push(`cam${camid}/ (${modality}) holds no images: its camera is left out`);
+    }
   }
   if (unlisted.size) {
-    notes.push(`${unlisted.size} id(s) with images but in no exp/ list, kept as split "all"`);
+    notes.push(
+      `${unlisted.size} id(s) with images but in no exp/ list, kept as split "all": ${
+        idText([...unlisted])
+      }`,
+    );
   }
   const listedEmpty = [...splitOf.keys()].filter((pid) => !seen.has(pid));
-  if (listedEmpty.length) notes.push(`${listedEmpty.length} listed id(s) have no images`);
+  if (listedEmpty.length) {
+    warnings.push(
+      `${listedEmpty.length} id(s) listed in exp/ have no images in any camera folder: ${
+        idText(listedEmpty)
+      }`,
+    );
+  }
 
   const dataset: ReidDataset = {
     name: "sysu_mm01",
@@ -184,6 +208,7 @@ export function loadSysuMM01(root: string, options: SysuOptions = {}): ReidDatas
     attributeNames: [],
     attributeGroups: {},
     notes,
+    warnings,
   };
   attachSysuAttributes(dataset, root, dataDir, options.attributes);
   dataset.trials = sysuTrials(dataset, dataDir, seed, options.trials ?? 10, splitOf);
@@ -205,6 +230,20 @@ function sysuTrials(
     if (im.split === "train" || im.split === "val") train.push(i);
     else if (isTest(im) && im.modality === "ir") query.push(i);
   });
+  if (query.length === 0) {
+    throw new AnnotationError(
+      `${join(dataDir, "exp", "test_id.txt")}: the ${
+        [...splitOf.values()].filter((v) => v === "all").length
+      } test id(s) have no infrared images in ${
+        SYSU_IR_CAMERAS.map((c) => `cam${c}/`).join(", ")
+      }; expected the queries of the single-shot protocol there`,
+    );
+  }
+  // The draw depends on which gallery candidates exist: a changed set redraws (README).
+  const candidates = dataset.images.filter((im) => isTest(im) && im.modality === "rgb")
+    .map((im) => relative(dataDir, im.path)).sort();
+  const pool = hashString(candidates.join("\n")).toString(16).padStart(8, "0") +
+    `-${candidates.length}`;
   const draw = (): SavedSysu => {
     const rng = new Rng(seed).fork("sysu_mm01/gallery");
     const trials: SavedSysu["trials"] = [];
@@ -221,11 +260,12 @@ function sysuTrials(
         trials.push({ name: `${mode}-search/${t + 1}`, gallery });
       }
     }
-    return { seed, trials };
+    return { seed, pool, trials };
   };
   const path = join(dataDir, `splits_seed${seed}.json`);
   const { value, reused } = loadOrDrawSplits<SavedSysu>(path, draw, (saved) => {
     if (saved.seed !== seed) return `seed ${saved.seed} ≠ ${seed}`;
+    if (saved.pool !== pool) return "the gallery images changed since the draw";
     if (saved.trials?.length !== 2 * count) {
       return `${saved.trials?.length} trials, expected ${2 * count}`;
     }

@@ -17,6 +17,7 @@ import type { DatasetTrial, ReidDataset, ReidImage } from "../types.ts";
 import {
   AnnotationError,
   findDataDir,
+  folderNotes,
   layoutError,
   listImages,
   type LoaderOptions,
@@ -90,8 +91,9 @@ export function loadVIPeR(root: string, options: VIPeROptions = {}): ReidDataset
   const idsByCam: number[][] = [];
   for (const [folder, camid] of [["cam_a", 1], ["cam_b", 2]] as const) {
     const dir = join(dataDir, folder);
-    const { images: files, others } = listImages(dir);
-    if (others.length) notes.push(`${folder}/: ignored ${others.length} non-image file(s)`);
+    const listed = listImages(dir);
+    const files = listed.images;
+    notes.push(...folderNotes(`${folder}/`, listed));
     const ids: number[] = [];
     for (const file of files) {
       const m = parseName(/^(\d+)_(\d+)\.\w+$/, file, dir, "<pid>_<angle>.bmp (e.g. 000_45.bmp)");
