@@ -36,6 +36,7 @@ import { resNet50 } from "../nn/backbones/resnet50.ts";
 import { crossEntropy } from "../nn/losses/classification.ts";
 import { batchHardTriplet } from "../nn/losses/triplet.ts";
 import type { Rng } from "../runtime/random.ts";
+import { FiniteGuard } from "../train/finite.ts";
 import { LossHistory } from "../train/history.ts";
 import { forward } from "../train/modes.ts";
 import { Player, trainableVariables } from "../train/players.ts";
@@ -378,6 +379,7 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
 
   const monitor = new MemoryMonitor();
   const guard = new TensorCountGuard(label);
+  const finite = new FiniteGuard();
   const learningRates: number[] = [];
   const t0 = performance.now();
   let step = 0;
@@ -427,6 +429,8 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
         let i = 0;
         if (useId) record.id = values[i++];
         if (useTriplet) record.triplet = values[i++];
+        // A diverged run stops here, naming the loss and step, instead of becoming a result.
+        finite.check(step, record);
         history.record(step, record);
         monitor.sample();
         step++;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generate } from "../data/generate.ts";
 import { DEFAULT_CONFIGS, type PresetConfigs, type PresetName } from "../data/world/presets.ts";
-import { acquireLock as takeLock, withLock } from "../runtime/lock.ts";
+import { withLock } from "../runtime/lock.ts";
 
 /** Options of {@link ensureSyntheticPreset}. */
 export interface EnsurePresetOptions {
@@ -26,14 +26,6 @@ export interface EnsurePresetOptions {
   /** Give up waiting for another process's lock after this long (default 30 min). */
   lockTimeoutMs?: number;
   log?: (line: string) => void;
-}
-
-/**
- * Takes lock `lock` (see lib/runtime/lock.ts: owner recorded, stale locks broken), waiting
- * up to `timeoutMs`; the caller removes the file when done. Prefer {@link withLock}.
- */
-export async function acquireLock(lock: string, timeoutMs: number): Promise<void> {
-  await takeLock(lock, { timeoutMs });
 }
 
 /**

@@ -81,12 +81,13 @@ export class FiniteGuard {
 
   /**
    * Checks one step's losses; throws {@link NonFiniteLossError} for the first non-finite
-   * or exploded one. Values that are `undefined` (a loss not computed this step) are skipped.
+   * or exploded one. Values that are `null` or `undefined` (a loss not computed this step)
+   * are skipped.
    */
-  check(step: number, losses: Record<string, number | undefined>): void {
+  check(step: number, losses: Readonly<Record<string, number | null | undefined>>): void {
     const ok: Record<string, number> = {};
     for (const [name, value] of Object.entries(losses)) {
-      if (value === undefined) continue;
+      if (value === undefined || value === null) continue;
       if (!Number.isFinite(value)) {
         throw new NonFiniteLossError(name, step, value, "non-finite", this.#lastFinite);
       }

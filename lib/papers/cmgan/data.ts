@@ -15,6 +15,7 @@ import { loadSysuMM01 } from "../../data/loaders/sysu_mm01.ts";
 import type { ReidDataset, ReidImage } from "../../data/types.ts";
 import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
 import type { EvalItem } from "../../eval/protocols.ts";
+import { acquireLock } from "../../runtime/lock.ts";
 import type { CmganConfig, WorldKnobs } from "./config.ts";
 
 /** The repository root: relative data and cache folders in configs are resolved against it. */
@@ -94,14 +95,10 @@ export function sysuWorld(knobs: WorldKnobs): SysuConfig {
   };
 }
 
-async function sleep(ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Renders the synthetic world into `data.root/sysu_mm01` unless it is already there with
  * this config (generation is idempotent). Two grid workers may start at once, so the
- * render runs under a lock file; the second waits for it.
+ * render runs under a lock (lib/runtime/lock.ts); the second waits for it.
  */
 export async function ensureSyntheticData(
   data: CmganConfig["data"],
@@ -109,21 +106,10 @@ export async function ensureSyntheticData(
 ): Promise<void> {
   const root = projectPath(data.root);
   await Deno.mkdir(root, { recursive: true });
-  const lock = join(root, "sysu_mm01.lock");
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    try {
-      const file = await Deno.open(lock, { createNew: true, write: true });
-      file.close();
-      break;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-      const age = Date.now() - (await Deno.stat(lock).catch(() => null))?.mtime?.getTime()!;
-      if (age > 10 * 60_000) await Deno.remove(lock).catch(() => {}); // a crashed renderer
-      if (Date.now() > deadline) throw new Error(`${lock}: another process holds the lock`);
-      await sleep(500);
-    }
-  }
+  const lock = await acquireLock(join(root, "sysu_mm01.lock"), {
+    timeoutMs: 15 * 60_000,
+    purpose: "rendering the cmGAN SYSU-MM01 world",
+  });
   try {
     await generate({
       presets: ["sysu_mm01"],
@@ -136,7 +122,7 @@ export async function ensureSyntheticData(
       log,
     });
   } finally {
-    await Deno.remove(lock).catch(() => {});
+    await lock.release();
   }
 }
 

@@ -24,7 +24,7 @@ import { imageBytes, type ImageSize, pixelsToTensor } from "../../data/images.ts
 import { loadDataset } from "../../data/loaders/index.ts";
 import type { PresetName } from "../../data/world/presets.ts";
 import { loadSplit } from "../../engine/reid_engine.ts";
-import { acquireLock, ensureSyntheticPreset, TINY_PRESET } from "../../engine/synthetic.ts";
+import { ensureSyntheticPreset, TINY_PRESET } from "../../engine/synthetic.ts";
 import { writeTextAtomic } from "../../experiments/store.ts";
 import { crossEntropy } from "../../nn/losses/classification.ts";
 import { classifier } from "../../nn/heads.ts";
@@ -36,6 +36,8 @@ import { CPU_PRETRAIN } from "./config.ts";
 import { INPUT_NORMALIZATION, projectPath } from "./data.ts";
 import { plainConvNet } from "./model.ts";
 import { pathExists } from "../../runtime/fs.ts";
+import { acquireLock } from "../../runtime/lock.ts";
+import { FiniteGuard } from "../../train/finite.ts";
 
 /** Everything that decides the pretrained weights (its hash names the output). */
 export type PretrainConfig = {
@@ -159,6 +161,7 @@ export async function pretrainBackbone(
     optimizer: tf.train.adam(config.lr),
   });
   const draw = rng.fork("batches");
+  const finite = new FiniteGuard();
   const losses: number[] = [];
   const accs: number[] = [];
   try {
@@ -185,6 +188,7 @@ export async function pretrainBackbone(
           );
           return crossEntropy(logits, y);
         }))!;
+        finite.check(s, { l_pretrain: loss });
         losses.push(loss);
         accs.push((await kept.acc!.data())[0]);
       } finally {
@@ -245,8 +249,7 @@ export async function ensurePretrained(
   const modelJson = join(dir, MODEL_JSON);
   if (await pathExists(modelJson)) return modelJson;
   await Deno.mkdir(projectPath(config.out), { recursive: true });
-  const lock = `${dir}.lock`;
-  await acquireLock(lock, 30 * 60_000);
+  const lock = await acquireLock(`${dir}.lock`, { purpose: "pretraining the cmGAN stand-in", log });
   try {
     if (await pathExists(modelJson)) return modelJson;
     const { generator, report } = await pretrainBackbone(config, log);
@@ -263,7 +266,7 @@ export async function ensurePretrained(
     );
     return modelJson;
   } finally {
-    await Deno.remove(lock).catch(() => {});
+    await lock.release();
   }
 }
 

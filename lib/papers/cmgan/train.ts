@@ -19,6 +19,7 @@ import { confusionLoss } from "../../nn/losses/adversarial.ts";
 import { crossEntropy } from "../../nn/losses/classification.ts";
 import { crossModalTriplet } from "../../nn/losses/triplet.ts";
 import type { Rng } from "../../runtime/random.ts";
+import { FiniteGuard } from "../../train/finite.ts";
 import { Player, trainableVariables } from "../../train/players.ts";
 import type { CmganConfig } from "./config.ts";
 import type { CmganNetworks } from "./model.ts";
@@ -64,6 +65,8 @@ export class CmganTrainer {
   readonly discriminator: Player;
   #rng: Rng;
   #step = 0;
+  /** Stops a diverging run at the step that diverged (issue 12). */
+  #finite = new FiniteGuard();
 
   constructor(nets: CmganNetworks, config: CmganConfig, rng: Rng) {
     this.nets = nets;
@@ -184,6 +187,7 @@ export class CmganTrainer {
       const [l_triplet, l_ide, l_gen, l_dis, d_acc] = values;
       const out = { player: who, l_triplet, l_ide, l_gen, l_dis, l_total: 0, d_acc };
       out.l_total = out.l_gen - gamma * out.l_dis;
+      this.#finite.check(this.#step, { l_triplet, l_ide, l_gen, l_dis, l_total: out.l_total });
       return out;
     } finally {
       tf.dispose(Object.values(kept));
