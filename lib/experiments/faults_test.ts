@@ -226,3 +226,56 @@ Deno.test("a worker killed with SIGKILL mid-grid is reported failed; resume give
     assert.deepEqual(after!.history, clean.result.history);
   });
 });
+
+Deno.test("the grid's parent killed with SIGKILL: its worker finishes the cell, and resume reuses it unchanged", async () => {
+  await withRoots(async (roots) => {
+    const slowDir = workDir(roots.work, key("slow"));
+    await Deno.mkdir(slowDir, { recursive: true });
+    await Deno.writeTextFile(`${slowDir}/wait`, "");
+    const parent = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        fileURLToPath(new URL("./testdata/grid_driver.ts", import.meta.url)),
+        roots.results,
+        roots.work,
+        "slow",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let workerPid = 0;
+    for (let i = 0; i < 600 && !workerPid; i++) {
+      workerPid = Number(await Deno.readTextFile(`${slowDir}/pid`).catch(() => "0"));
+      if (!workerPid) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(workerPid > 0, "the slow cell never started");
+    parent.kill("SIGKILL");
+    assert.equal((await parent.status).signal, "SIGKILL");
+    // The orphaned worker still finishes its cell and stores it atomically.
+    await Deno.writeTextFile(`${slowDir}/go`, "");
+    const path = resultPath(roots.results, key("slow"));
+    let stored = null;
+    for (let i = 0; i < 600 && !stored; i++) {
+      stored = await readResult(path).catch(() => null);
+      if (!stored) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(stored, "the orphaned worker did not store its result");
+    const resumed = await runGrid({
+      specModule: MODULE,
+      scale: "cpu",
+      seeds: [0],
+      quick: true,
+      rows: ["slow"],
+      roots,
+      backend: "cpu",
+      log: () => {},
+    });
+    assert.deepEqual(resumed.cells.map((c) => c.status), ["reused"]);
+    const clean = await runCellAndStore(SPEC, key("slow"), {
+      results: `${roots.results}-clean`,
+      work: roots.work,
+    }, { log: () => {} });
+    assert.deepEqual(stored.metrics, clean.result.metrics);
+  });
+});
