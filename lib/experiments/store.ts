@@ -5,6 +5,12 @@
  * renamed, so a killed run leaves either the old result or the new one, never half of
  * one; readers look only at `seed<N>.json`, so stray temporary files are ignored.
  *
+ * A failed cell leaves `seed<N>.failed.json` (its error, and for a diverged run the loss,
+ * step and last finite values); an earlier result of that cell is moved to
+ * `seed<N>.superseded.json`, so that it cannot stand in for the failure. Tables, summaries
+ * and claims read through {@link loadGridResults}, which counts only results of the current
+ * grid definition and names every other file as stale.
+ *
  * @module
  */
 import { writeFileAtomic } from "../runtime/fs.ts";
@@ -140,7 +146,10 @@ export async function reusableResult(
   return result && result.configHash === hash ? result : null;
 }
 
-/** All stored results of a paper at a scale: row → seed → result. */
+/**
+ * All stored results of a paper at a scale, unfiltered: row → seed → result; an unreadable
+ * file is an error. Tables and claims use {@link loadGridResults} instead.
+ */
 export async function loadResults(
   root: string,
   paper: string,
