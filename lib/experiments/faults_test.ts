@@ -57,6 +57,16 @@ Deno.test("NaN metrics and non-finite or exploding losses fail the cell; nothing
     for (const row of ["nan", "inf-loss", "diverge"]) {
       assert.equal(await readResult(resultPath(roots.results, key(row))), null, row);
     }
+    // A NaN stored by an older version (JSON null) is not reused: the cell is redone.
+    const good = await runCellAndStore(SPEC, key("good"), roots, { log });
+    const path = resultPath(roots.results, key("good"));
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ ...good.result, metrics: { acc: null } }),
+    );
+    const redone = await runCellAndStore(SPEC, key("good"), roots, { log });
+    assert.equal(redone.status, "done");
+    assert.deepEqual(redone.result.metrics, good.result.metrics);
     const report = await failure(roots.results, key("diverge"));
     assert.equal(report.diagnostic.loss, "l_total");
     assert.equal(report.diagnostic.step, 2);

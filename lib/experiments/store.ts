@@ -143,7 +143,13 @@ export async function reusableResult(
   } catch {
     return null;
   }
-  return result && result.configHash === hash ? result : null;
+  // A result stored before non-finite metrics were refused (null in JSON) is redone.
+  return result && result.configHash === hash && !nonFiniteMetric(result) ? result : null;
+}
+
+/** The name of a metric of `result` that is not finite, or null. */
+function nonFiniteMetric(result: CellResult): string | null {
+  return Object.entries(result.metrics).find(([, v]) => !Number.isFinite(v))?.[0] ?? null;
 }
 
 /**
@@ -303,6 +309,11 @@ export async function loadGridResults(
           path,
           reason: `config hash ${result.configHash.slice(0, 12)} ≠ current ${hash.slice(0, 12)}`,
         });
+        continue;
+      }
+      const bad = nonFiniteMetric(result);
+      if (bad !== null) {
+        out.stale.push({ path, reason: `metric "${bad}" is not finite (a diverged run)` });
         continue;
       }
       if (!out.results.has(row)) out.results.set(row, new Map());
