@@ -113,7 +113,9 @@ function isDepthwise(g: ConvGeometry): boolean {
 /** Floats of scratch the kernel for (kind, g) needs: the input gradient's transposed filter. */
 function scratchFloats(kind: ConvKind, g: ConvGeometry): number {
   if (kind !== "inputGradient" || isDepthwise(g)) return 0;
-  return g.filterHeight * g.filterWidth * g.outChannels * (Math.ceil(g.inChannels / 4) * 4);
+  // The filter transposed to [KH, KW, O, ⌈C/4⌉·4], then one row of O zeros.
+  return g.filterHeight * g.filterWidth * g.outChannels * (Math.ceil(g.inChannels / 4) * 4) +
+    g.outChannels;
 }
 
 function describe(g: ConvGeometry): string {
@@ -183,7 +185,10 @@ export class WasmSimdKernels implements KernelProvider {
     return unsupported(kind, g) === null;
   }
 
-  /** KH·KW·O·⌈C/4⌉·4 floats for a groups = 1 input gradient (the transposed filter), else 0. */
+  /**
+   * KH·KW·O·⌈C/4⌉·4 + O floats for a groups = 1 input gradient (the transposed filter and a
+   * row of zeros), else 0.
+   */
   convScratch(kind: ConvKind, g: ConvGeometry): number {
     return scratchFloats(kind, g);
   }

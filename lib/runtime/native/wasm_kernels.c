@@ -191,16 +191,17 @@ EXPORT void conv2d_filter_grad(const float *x, const float *dy, float *dw, int N
  * every tap they read DX_P consecutive columns of dy (or none: wrong phase); × NV vectors of c.
  * Per output channel: NV loads of Wt, DX_P splats of dy, DX_P·NV multiply-adds. Every dX
  * element is written exactly once (positions no tap reaches get 0), so dX needs no clearing.
- * Scratch: KH·KW·O·Cp floats.
+ * Scratch: KH·KW·O·Cp floats for Wt, then O floats of zeros.
  * ------------------------------------------------------------------------------------------- */
 
-#define DX_P 4
+#define DX_P 4 /* positions per tile; the dispatch below has cases 1..3 for short tiles */
 
-INLINE void dx_tile(const float *dy, const float *wt, float *dxr, int NV, int valid, int t, int np,
+INLINE void dx_tile(const float *dy, const float *wt, const float *zero, float *dxr, int NV,
+                    int PP, int valid, int t,
                     int n, int ih, int rw, int c0, int C, int Cp, int OH, int OW,
                     int O, int KH, int KW, int SH, int SW, int DH, int DW, int PT, int PL) {
   v128_t a[DX_P][2];
-  for (int p = 0; p < DX_P; p++)
+  for (int p = 0; p < PP; p++)
     for (int v = 0; v < NV; v++) a[p][v] = wasm_f32x4_splat(0.f);
   for (int kh = 0; kh < KH; kh++) {
     int oy = ih + PT - kh * DH;
@@ -213,33 +214,42 @@ INLINE void dx_tile(const float *dy, const float *wt, float *dxr, int NV, int va
       if (pmod(ox, SW)) continue;
       int owb = fdiv(ox, SW) + t;
       const float *wk = wt + (size_t)(kh * KW + kw) * O * Cp + c0;
-      if (np == DX_P && owb >= 0 && owb + DX_P <= OW) {
+      if (owb >= 0 && owb + PP <= OW) {
         const float *g = gr + (size_t)owb * O;
         for (int o = 0; o < O; o++) {
           v128_t w0 = ld(wk + (size_t)o * Cp);
           v128_t w1 = NV > 1 ? ld(wk + (size_t)o * Cp + 4) : w0;
-          for (int p = 0; p < DX_P; p++) {
+          for (int p = 0; p < PP; p++) {
             v128_t gv = wasm_f32x4_splat(g[(size_t)p * O + o]);
             a[p][0] = madd(gv, w0, a[p][0]);
             if (NV > 1) a[p][1] = madd(gv, w1, a[p][1]);
           }
         }
       } else {
-        for (int p = 0; p < DX_P; p++) {
+        /*
+         * At the row's ends some positions have no dy column for this
+         * tap: they read a row of zeros instead, so the tile still runs one pass over o with
+         * DX_P·NV accumulators (per-position passes reloaded Wt DX_P times: 2× slower on the
+         * 4- and 8-wide maps of the last stages).
+         */
+        const float *g[DX_P];
+        for (int p = 0; p < PP; p++) {
           int ow = owb + p;
-          if (p >= np || ow < 0 || ow >= OW) continue;
-          const float *g = gr + (size_t)ow * O;
-          for (int o = 0; o < O; o++) {
-            v128_t gv = wasm_f32x4_splat(g[o]);
-            a[p][0] = madd(gv, ld(wk + (size_t)o * Cp), a[p][0]);
-            if (NV > 1) a[p][1] = madd(gv, ld(wk + (size_t)o * Cp + 4), a[p][1]);
+          g[p] = ow >= 0 && ow < OW ? gr + (size_t)ow * O : zero;
+        }
+        for (int o = 0; o < O; o++) {
+          v128_t w0 = ld(wk + (size_t)o * Cp);
+          v128_t w1 = NV > 1 ? ld(wk + (size_t)o * Cp + 4) : w0;
+          for (int p = 0; p < PP; p++) {
+            v128_t gv = wasm_f32x4_splat(g[p][o]);
+            a[p][0] = madd(gv, w0, a[p][0]);
+            if (NV > 1) a[p][1] = madd(gv, w1, a[p][1]);
           }
         }
       }
     }
   }
-  for (int p = 0; p < DX_P; p++) {
-    if (p >= np) continue;
+  for (int p = 0; p < PP; p++) {
     float *d = dxr + (size_t)(rw + SW * (t + p)) * C + c0;
     if (valid == 4 * NV) {
       for (int v = 0; v < NV; v++) st(d + 4 * v, a[p][v]);
@@ -256,7 +266,7 @@ EXPORT void conv2d_input_grad(const float *dy, const float *w, float *dx, float 
                               int H, int W, int C, int OH, int OW, int O, int KH, int KW, int SH,
                               int SW, int DH, int DW, int PT, int PL) {
   int Cp = (C + 3) & ~3;
-  float *wt = scratch;
+  float *wt = scratch, *zero = scratch + (size_t)KH * KW * O * Cp;
   for (int k = 0; k < KH * KW; k++)
     for (int o = 0; o < O; o++) {
       float *dst = wt + ((size_t)k * O + o) * Cp;
@@ -265,8 +275,8 @@ EXPORT void conv2d_input_grad(const float *dy, const float *w, float *dx, float 
       for (; c < C; c++) dst[c] = src[(size_t)c * O];
       for (; c < Cp; c++) dst[c] = 0.f;
     }
-  int rows = N * H;
-  for (int row = 0; row < rows; row++) {
+  zero_floats(zero, (size_t)O);
+  for (int row = 0; row < N * H; row++) {
     int n = row / H, ih = row - n * H;
     float *dxr = dx + (size_t)row * W * C;
     for (int rw = 0; rw < SW && rw < W; rw++) {
@@ -274,14 +284,25 @@ EXPORT void conv2d_input_grad(const float *dy, const float *w, float *dx, float 
       for (int c0 = 0; c0 < C; c0 += 8) {
         int valid = imin(8, C - c0);
         for (int t = 0; t < count; t += DX_P) {
+          /* A short last tile runs with fewer positions (constant, so still unrolled). */
           int np = imin(DX_P, count - t);
+#define DX_TILE(NV, PP)                                                                         \
+  dx_tile(dy, wt, zero, dxr, NV, PP, valid, t, n, ih, rw, c0, C, Cp, OH, OW, O, KH, KW, SH, SW, \
+          DH, DW, PT, PL)
+#define DX_BY_NP(NV)                              \
+  switch (np) {                                   \
+    case DX_P: DX_TILE(NV, DX_P); break;          \
+    case 3: DX_TILE(NV, 3); break;                \
+    case 2: DX_TILE(NV, 2); break;                \
+    default: DX_TILE(NV, 1); break;               \
+  }
           if (valid > 4) {
-            dx_tile(dy, wt, dxr, 2, valid, t, np, n, ih, rw, c0, C, Cp, OH, OW, O, KH, KW,
-                    SH, SW, DH, DW, PT, PL);
+            DX_BY_NP(2)
           } else {
-            dx_tile(dy, wt, dxr, 1, valid, t, np, n, ih, rw, c0, C, Cp, OH, OW, O, KH, KW,
-                    SH, SW, DH, DW, PT, PL);
+            DX_BY_NP(1)
           }
+#undef DX_BY_NP
+#undef DX_TILE
         }
       }
     }
