@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
 import { Rng } from "../runtime/random.ts";
 import { checkNoLeak } from "../runtime/leak.ts";
+import { readValues, snapshotValues } from "../runtime/testing.ts";
 import { countParams } from "./init.ts";
 import { attributeClassifier, bnNeck, classifier, embeddingHead } from "./heads.ts";
 import {
@@ -31,11 +32,11 @@ function denseParams(dims: number[], bn: boolean, outputBias = true): number {
   return n;
 }
 
-function weightsOf(model: tf.LayersModel): Float32Array[] {
-  return model.weights.map((w) => w.read().dataSync() as Float32Array);
+function weightsOf(model: tf.LayersModel): Promise<Float32Array[]> {
+  return snapshotValues(model.weights.map((w) => w.read()));
 }
 
-Deno.test("SAL modules: shapes and the card's parameter counts (G_A 0.330M, G_V 0.433M, D_1 0.658M)", () => {
+Deno.test("SAL modules: shapes and the card's parameter counts (G_A 0.330M, G_V 0.433M, D_1 0.658M)", async () => {
   const m = salModules({ attrDim: 30, numCategories: 100, seed: 1 });
   assert.equal(
     countParams(m.generatorA, "trainable"),
@@ -46,17 +47,17 @@ Deno.test("SAL modules: shapes and the card's parameter counts (G_A 0.330M, G_V 
   assert.equal(Math.round(countParams(m.discriminator1, "trainable") / 1e3), 658);
   assert.equal(countParams(m.encoderV, "trainable"), denseParams([512, 512, 256, 128], true));
   assert.equal(countParams(m.discriminator2, "trainable"), denseParams([128, 512, 256, 1], true));
-  const out = tf.tidy(() => {
+  const shapes: number[][] = [];
+  const ranges = await readValues(() => {
     const fa = m.attributeExtractor.predict(tf.ones([4, 30])) as tf.Tensor;
     const fv = m.generatorV.predict([fa, sampleNoise(new Rng(1), 4, 400)]) as tf.Tensor;
     const d = m.discriminator1.predict([fa, fv]) as tf.Tensor;
     const e = m.encoderA.predict(fa) as tf.Tensor;
-    return [fa, fv, d, e, m.categoryClassifier.predict(e) as tf.Tensor].map((t) => [
-      t.shape,
-      t.min().dataSync()[0],
-      t.max().dataSync()[0],
-    ]);
+    const outputs = [fa, fv, d, e, m.categoryClassifier.predict(e) as tf.Tensor];
+    for (const t of outputs) shapes.push(t.shape);
+    return tf.stack(outputs.flatMap((t) => [t.min(), t.max()]));
   });
+  const out = shapes.map((shape, i) => [shape, ranges[2 * i], ranges[2 * i + 1]]);
   assert.deepEqual(out.map((o) => o[0]), [[4, 512], [4, 512], [4, 1], [4, 128], [4, 100]]);
   // tanh outputs in (−1, 1); the discriminators end in a sigmoid.
   for (const i of [0, 1, 3]) assert.ok((out[i][1] as number) > -1 && (out[i][2] as number) < 1);
@@ -64,13 +65,13 @@ Deno.test("SAL modules: shapes and the card's parameter counts (G_A 0.330M, G_V 
   disposeModules(m);
 });
 
-Deno.test("SAL modules: same seed → identical weights, other seed → different; CPU widths", () => {
+Deno.test("SAL modules: same seed → identical weights, other seed → different; CPU widths", async () => {
   const a = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 5 });
   const b = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 5 });
   const c = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 6 });
-  assert.deepEqual(weightsOf(a.generatorV), weightsOf(b.generatorV));
-  assert.deepEqual(weightsOf(a.discriminator2), weightsOf(b.discriminator2));
-  assert.notDeepEqual(weightsOf(a.generatorV)[0], weightsOf(c.generatorV)[0]);
+  assert.deepEqual(await weightsOf(a.generatorV), await weightsOf(b.generatorV));
+  assert.deepEqual(await weightsOf(a.discriminator2), await weightsOf(b.discriminator2));
+  assert.notDeepEqual((await weightsOf(a.generatorV))[0], (await weightsOf(c.generatorV))[0]);
   // Modules draw from independent streams: G_A differs from G_V's first layer stream.
   assert.equal(a.generatorV.inputs[1].shape[1], 100);
   assert.deepEqual(a.encoderA.outputs[0].shape, [null, 32]);
@@ -96,12 +97,12 @@ Deno.test("AAIPR, cmGAN and TJ-AIDL modules: the cards' parameter counts", () =>
   for (const m of [aaipr, cm, tj]) disposeModules(m);
 });
 
-Deno.test("heads: BN neck has no shift, bias-free classifier, embedding activations", () => {
+Deno.test("heads: BN neck has no shift, bias-free classifier, embedding activations", async () => {
   const neck = bnNeck({ dim: 8 });
   assert.deepEqual(neck.trainableWeights.map((w) => w.originalName.split("/").pop()), ["gamma"]);
   const neckBeta = neck.weights.find((w) => w.originalName.endsWith("/beta"))!;
   const neckRandom = bnNeck({ dim: 8, gammaInit: { normalStd: 0.01 }, seed: 3, name: "neck2" });
-  const gamma = neckRandom.trainableWeights[0].read().dataSync();
+  const gamma = await neckRandom.trainableWeights[0].read().data();
   assert.ok(gamma.every((g) => Math.abs(g - 1) < 0.05) && gamma.some((g) => g !== 1));
   const cls = classifier({
     inputDim: 8,
@@ -116,17 +117,18 @@ Deno.test("heads: BN neck has no shift, bias-free classifier, embedding activati
   const emb = embeddingHead({ inputDim: 8, dim: 4, activation: "bnRelu", seed: 1 });
   assert.equal(countParams(emb, "trainable"), 8 * 4 + 4 + 8);
   const embTanh = embeddingHead({ inputDim: 8, dim: 4, activation: "tanh", seed: 1, name: "e2" });
-  const y = tf.tidy(() => {
+  const [neckMean, relu, tanh] = await readValues(() => {
     const x = tf.tensor2d(new Rng(2).normalArray(6 * 8, 0, 10), [6, 8]);
     // In training mode the neck standardises each feature over the batch (γ = 1, no shift).
     const n = neck.apply(x, { training: true }) as tf.Tensor;
-    return {
-      neckMean: n.mean(0).abs().max().dataSync()[0],
-      relu: (emb.apply(x, { training: true }) as tf.Tensor).min().dataSync()[0],
-      tanh: (embTanh.predict(x.div(10)) as tf.Tensor).abs().max().dataSync()[0],
-    };
+    return tf.stack([
+      n.mean(0).abs().max(),
+      (emb.apply(x, { training: true }) as tf.Tensor).min(),
+      (embTanh.predict(x.div(10)) as tf.Tensor).abs().max(),
+    ]);
   });
-  assert.deepEqual(Array.from(neckBeta.read().dataSync()), new Array(8).fill(0));
+  const y = { neckMean, relu, tanh };
+  assert.deepEqual(Array.from(await neckBeta.read().data()), new Array(8).fill(0));
   assert.ok(y.neckMean < 1e-4, `BN neck output should have zero batch mean, got ${y.neckMean}`);
   assert.ok(y.relu >= 0);
   assert.ok(y.tanh < 1);
@@ -155,7 +157,7 @@ Deno.test("training: an MLP classifier's loss falls, with a flat tensor count", 
     w.read() as tf.Variable
   );
   const losses: number[] = [];
-  const step = () => {
+  const step = async () => {
     const cost = optimizer.minimize(
       () =>
         tf.tidy(() =>
@@ -166,11 +168,11 @@ Deno.test("training: an MLP classifier's loss falls, with a flat tensor count", 
       true,
       vars,
     );
-    losses.push(cost!.dataSync()[0]);
+    losses.push((await cost!.data())[0]);
     cost!.dispose();
   };
   await checkNoLeak(step, { burnIn: 2, steps: 5, label: "mlp step" });
-  for (let i = 0; i < 20; i++) step();
+  for (let i = 0; i < 20; i++) await step();
   assert.ok(losses.at(-1)! < 0.6 * losses[0], `loss should fall: ${losses[0]} → ${losses.at(-1)}`);
   optimizer.dispose();
   tf.dispose([xs, attTargets]);
@@ -178,16 +180,16 @@ Deno.test("training: an MLP classifier's loss falls, with a flat tensor count", 
   att.dispose();
 });
 
-Deno.test("gemPool: generalised mean over the spatial axes, p = 1 is average pooling", () => {
+Deno.test("gemPool: generalised mean over the spatial axes, p = 1 is average pooling", async () => {
   // One image, 2×2 map, 2 channels.
   const map = [[[1, 4], [2, 0]], [[3, 1], [5, 2]]];
   const ch0 = [1, 2, 3, 5], ch1 = [4, 0, 1, 2];
   const gem = (xs: number[], p: number) =>
     Math.pow(xs.reduce((s, v) => s + Math.max(v, 1e-6) ** p, 0) / xs.length, 1 / p);
-  const [g3, g1] = tf.tidy(() => {
-    const x = tf.tensor4d([map]);
-    return [gemPool(x, 3).arraySync()[0], gemPool(x, 1).arraySync()[0]];
-  });
+  const x = tf.tensor4d([map]);
+  const g3 = await readValues(() => gemPool(x, 3).reshape([-1]));
+  const g1 = await readValues(() => gemPool(x, 1).reshape([-1]));
+  x.dispose();
   assert.ok(Math.abs(g3[0] - gem(ch0, 3)) < 1e-5 && Math.abs(g3[1] - gem(ch1, 3)) < 1e-5);
   assert.ok(Math.abs(g1[0] - 11 / 4) < 1e-5 && Math.abs(g1[1] - 7 / 4) < 1e-5);
 });

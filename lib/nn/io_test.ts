@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
+import { readScalar } from "../runtime/testing.ts";
 import { smallResNet, smallResNetStages } from "./backbones/small_resnet.ts";
 import { twoStream } from "./backbones/two_stream.ts";
 import { fileSystemIO, fromPretrained, loadWeightsStrict, MODEL_JSON, WEIGHTS_BIN } from "./io.ts";
@@ -11,8 +12,8 @@ await initBackend({ announce: false });
 const tiny = (seed: number, name = "net", units = [5, 3]) =>
   mlp({ name, inputDims: [4], units, batchNorm: true, seed });
 
-function values(model: tf.LayersModel): number[][] {
-  return model.weights.map((w) => Array.from(w.read().dataSync()));
+function values(model: tf.LayersModel): Promise<number[][]> {
+  return Promise.all(model.weights.map(async (w) => Array.from(await w.read().data())));
 }
 
 async function withTempDir(f: (dir: string) => Promise<void>): Promise<void> {
@@ -32,16 +33,16 @@ Deno.test("fileSystemIO: save writes model.json + weights.bin; load round-trips"
     assert.deepEqual(files, [MODEL_JSON, WEIGHTS_BIN].sort());
     // Full model (topology + weights) through tfjs' own loader.
     const loaded = await tf.loadLayersModel(fileSystemIO(`${dir}/a`));
-    assert.deepEqual(values(loaded), values(a));
+    assert.deepEqual(await values(loaded), await values(a));
     // Weights only, into a model built from code with another seed.
     const b = tiny(2);
-    assert.notDeepEqual(values(b), values(a));
+    assert.notDeepEqual(await values(b), await values(a));
     await loadWeightsStrict(b, `${dir}/a/model.json`);
-    assert.deepEqual(values(b), values(a));
+    assert.deepEqual(await values(b), await values(a));
     // A directory path works as well.
     const c = tiny(3);
     await loadWeightsStrict(c, `${dir}/a`);
-    assert.deepEqual(values(c), values(a));
+    assert.deepEqual(await values(c), await values(a));
     for (const m of [a, loaded, b, c]) m.dispose();
   });
 });
@@ -67,17 +68,17 @@ Deno.test("loadWeightsStrict: missing, unused and mis-shaped weights fail, namin
     );
     // Same names, other widths → shape mismatch.
     const wider = tiny(1, "net", [6, 3]);
-    const before = values(wider);
+    const before = await values(wider);
     await assert.rejects(
       () => loadWeightsStrict(wider, file),
       /weight "net_fc1\/kernel" has shape \[4,5\] in the file but \[4,6\] in the model/,
     );
     // fc2's kernel matches in shape, but a failed load writes nothing.
-    assert.deepEqual(values(wider), before, "a failed load must not write any weight");
+    assert.deepEqual(await values(wider), before, "a failed load must not write any weight");
     // A rename makes a prefixed model load the same file.
     const renamed = tiny(9, "other");
     await loadWeightsStrict(renamed, file, { rename: (n) => n.replace(/^net_/, "other_") });
-    assert.deepEqual(values(renamed), values(saved));
+    assert.deepEqual(await values(renamed), await values(saved));
     for (const m of [saved, deeper, shallow, wider, renamed]) m.dispose();
   });
 });
@@ -96,7 +97,7 @@ Deno.test("fromPretrained: local files only, never downloads; Keras .h5 must be 
     const saved = tiny(4);
     await saved.save(fileSystemIO(dir));
     const model = await fromPretrained(dir, () => tiny(5));
-    assert.deepEqual(values(model), values(saved));
+    assert.deepEqual(await values(model), await values(saved));
     // A missing weight file named in the manifest is reported.
     await Deno.remove(`${dir}/${WEIGHTS_BIN}`);
     await assert.rejects(
@@ -117,11 +118,11 @@ Deno.test("fileSystemIO: a two-stream backbone (custom batch-concat layer) round
     });
     await model.save(fileSystemIO(dir));
     const loaded = await tf.loadLayersModel(fileSystemIO(dir));
-    const gap = tf.tidy(() => {
+    const gap = await readScalar(() => {
       const x = tf.randomUniform([2, 8, 4, 3], 0, 1, "float32", 7);
       const a = model.predict([x, x.reverse(0)]) as tf.Tensor;
       const b = loaded.predict([x, x.reverse(0)]) as tf.Tensor;
-      return a.sub(b).abs().max().dataSync()[0];
+      return a.sub(b).abs().max();
     });
     assert.ok(gap < 1e-6, `reloaded model differs by ${gap}`);
     // And the one-stream small ResNet loads strictly into a fresh copy.
@@ -129,7 +130,7 @@ Deno.test("fileSystemIO: a two-stream backbone (custom batch-concat layer) round
     await one.save(fileSystemIO(`${dir}/one`));
     const copy = smallResNet({ inputShape: [8, 4, 3], widths: [2, 4], seed: 2 });
     await loadWeightsStrict(copy, `${dir}/one`);
-    assert.deepEqual(values(copy), values(one));
+    assert.deepEqual(await values(copy), await values(one));
     for (const m of [model, loaded, one, copy]) m.dispose();
   });
 });

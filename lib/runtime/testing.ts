@@ -51,6 +51,16 @@ export async function readScalar(fn: () => tf.Tensor): Promise<number> {
   }
 }
 
+/** The values of the tensor `fn` makes, with every tensor `fn` made freed. */
+export async function readValues(fn: () => tf.Tensor): Promise<Float32Array> {
+  const t = tf.tidy(fn);
+  try {
+    return Float32Array.from(await t.data() as ArrayLike<number>);
+  } finally {
+    t.dispose();
+  }
+}
+
 /** Copies of the values of `tensors` (e.g. a model's variables), read asynchronously. */
 export function snapshotValues(tensors: readonly tf.Tensor[]): Promise<Float32Array[]> {
   return Promise.all(tensors.map(async (t) => Float32Array.from(await t.data())));

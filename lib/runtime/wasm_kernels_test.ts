@@ -59,11 +59,11 @@ function* convCases(seed: number, count: number, depthwise: boolean): Generator<
 }
 
 /** Spreads a [K, K, C, O] filter to its dilated [K', K', C, O] equivalent with zeros between taps. */
-function dilateFilter(filter: tf.Tensor4D, d: number): tf.Tensor4D {
+async function dilateFilter(filter: tf.Tensor4D, d: number): Promise<tf.Tensor4D> {
   if (d === 1) return filter;
   const [kh, kw, c, o] = filter.shape;
   const grid = tf.buffer([(kh - 1) * d + 1, (kw - 1) * d + 1, c, o]);
-  const values = filter.arraySync();
+  const values = await filter.array();
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       for (let a = 0; a < c; a++) {
@@ -85,7 +85,7 @@ Deno.test("conv2d filter and input gradients on wasm match cpu on random geometr
     probe.dispose();
     // The cpu kernels ignore dilation: the reference is the undilated problem with the
     // zero-dilated filter (its filter gradient read back at the taps).
-    const wide = dilateFilter(w, c.dilations);
+    const wide = await dilateFilter(w, c.dilations);
     const attrs = (extra: Record<string, unknown>) =>
       ({
         strides: c.strides,
@@ -172,7 +172,7 @@ Deno.test("depthwise backprop kernels on wasm match cpu on random geometries", a
     } as unknown as tf.NamedAttrMap;
     // The cpu depthwise backprops ignore dilation, so the reference is the undilated
     // problem with the zero-dilated filter, read back at the taps.
-    const wide = dilateFilter(w, c.dilations);
+    const wide = await dilateFilter(w, c.dilations);
     const wideAttrs = (extra: Record<string, unknown>) =>
       ({ strides: c.strides, dilations: 1, pad: c.pad, ...extra }) as unknown as tf.NamedAttrMap;
     const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) => () =>
@@ -281,12 +281,12 @@ Deno.test("max-pool gradient on wasm matches cpu, with negative windows, ties an
   }
 });
 
-Deno.test("gather's gradient (an embedding lookup) trains on wasm", () => {
+Deno.test("gather's gradient (an embedding lookup) trains on wasm", async () => {
   const table = tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, 6]]));
   const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.gather(t, tf.tensor1d([0, 2, 2], "int32"))))(
     table,
   );
-  assert.deepEqual(Array.from(grad.dataSync()), [1, 1, 0, 0, 2, 2]);
+  assert.deepEqual(Array.from(await grad.data()), [1, 1, 0, 0, 2, 2]);
   tf.dispose([table, grad]);
 });
 
@@ -312,13 +312,13 @@ Deno.test("a small conv net trains on wasm with optimizer.minimize: loss falls, 
       return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
     });
   const losses: number[] = [];
-  const step = () => {
+  const step = async () => {
     const loss = optimizer.minimize(lossOf, true, [w1, w2, wd, dense])!;
-    losses.push(loss.dataSync()[0]);
+    losses.push((await loss.data())[0]);
     loss.dispose();
   };
   await checkNoLeak(step, { burnIn: 2, steps: 3, label: "conv training step" });
-  for (let i = 0; i < 25; i++) step();
+  for (let i = 0; i < 25; i++) await step();
   assert.ok(
     losses[losses.length - 1] < 0.5 * losses[0],
     `loss should fall by half: ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}`,

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { initBackend, wasmBinaryDir } from "./backend.ts";
 import { Rng } from "./random.ts";
+import { readValues } from "./testing.ts";
 import { enableWasmThreads } from "./wasm_threads.ts";
 
 /** Convolutions that XNNPACK splits over threads: stride 1 and 2, with bias-free filters. */
@@ -24,20 +25,15 @@ const CASES: {
   { x: [3, 17, 13, 8], w: [5, 5, 8, 12], stride: 2 },
 ];
 
-function convolutions(): Float32Array[] {
+function convolutions(): Promise<Float32Array[]> {
   const rng = new Rng(7);
-  return CASES.map(({ x, w, stride }, i) =>
-    tf.tidy(() => {
+  return Promise.all(CASES.map(({ x, w, stride }, i) =>
+    readValues(() => {
       const input = rng.fork(`x${i}`).normalArray(x.reduce((a, b) => a * b));
       const filter = rng.fork(`w${i}`).normalArray(w.reduce((a, b) => a * b), 0, 0.2);
-      return tf.conv2d(
-        tf.tensor4d(input, x),
-        tf.tensor4d(filter, w),
-        stride,
-        "same",
-      ).dataSync() as Float32Array;
+      return tf.conv2d(tf.tensor4d(input, x), tf.tensor4d(filter, w), stride, "same");
     })
-  );
+  ));
 }
 
 interface ChildOutput {
@@ -72,8 +68,8 @@ async function child(threads: number): Promise<void> {
   }
   const before = workerTicks();
   // Repeated so that the worker thread's share shows up in whole clock ticks.
-  let results = convolutions();
-  for (let i = 0; i < 20; i++) results = convolutions();
+  let results = await convolutions();
+  for (let i = 0; i < 20; i++) results = await convolutions();
   const output: ChildOutput = {
     ...status,
     workerTicks: workerTicks() - before,
@@ -117,7 +113,7 @@ Deno.test("threaded wasm starts, uses 2 threads, matches single-threaded wasm an
   assert.equal(threaded.threads, 2);
   assert.ok(threaded.workerTicks > 0, "the pool's worker thread did no work");
   assert.equal(single.workerTicks, 0);
-  const cpu = convolutions();
+  const cpu = await convolutions();
   for (let i = 0; i < CASES.length; i++) {
     assert.equal(threaded.results[i].length, cpu[i].length);
     const vsCpu = relativeError(threaded.results[i], cpu[i]);

@@ -36,10 +36,10 @@ const close = (actual: number, expected: number, tol = 1e-5, what = "value") =>
   );
 
 /** Runs `f`, reads its scalar and checks nothing leaked. */
-function value(f: () => tf.Scalar): number {
+async function value(f: () => tf.Scalar): Promise<number> {
   const before = tf.memory().numTensors;
   const out = tf.tidy(f);
-  const v = out.dataSync()[0];
+  const v = (await out.data())[0];
   out.dispose();
   assert.equal(tf.memory().numTensors, before, "the loss leaked tensors");
   return v;
@@ -57,7 +57,7 @@ const dist = (a: number[], b: number[]) => Math.sqrt(sqDist(a, b));
 const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 const relu = (x: number) => Math.max(0, x);
 
-Deno.test("crossEntropy: plain and label-smoothed (ε = 0.1) against hand values", () => {
+Deno.test("crossEntropy: plain and label-smoothed (ε = 0.1) against hand values", async () => {
   const logits = [[1, 2, 3], [0.5, 0.5, -1]];
   const labels = [2, 0];
   const expected = (eps: number) =>
@@ -65,22 +65,25 @@ Deno.test("crossEntropy: plain and label-smoothed (ε = 0.1) against hand values
       const lsm = logSoftmax(row);
       return -lsm.reduce((s, v, k) => s + ((k === labels[i] ? 1 - eps : 0) + eps / 3) * v, 0);
     }));
-  close(value(() => crossEntropy(t2(logits), labels)), expected(0));
-  close(value(() => crossEntropy(t2(logits), labels, { labelSmoothing: 0.1 })), expected(0.1));
+  close(await value(() => crossEntropy(t2(logits), labels)), expected(0));
+  close(
+    await value(() => crossEntropy(t2(logits), labels, { labelSmoothing: 0.1 })),
+    expected(0.1),
+  );
   // ε = 0.1, label 2 of [1,2,3]: −(0.9+0.1/3)·log p2 − (0.1/3)(log p0 + log p1), by hand:
   const lsm0 = logSoftmax(logits[0]);
   const row0 = -(0.9 + 0.1 / 3) * lsm0[2] - (0.1 / 3) * (lsm0[0] + lsm0[1]);
-  close(value(() => crossEntropy(t2([logits[0]]), [2], { labelSmoothing: 0.1 })), row0);
+  close(await value(() => crossEntropy(t2([logits[0]]), [2], { labelSmoothing: 0.1 })), row0);
   assert.throws(() => crossEntropy(t2(logits), [1]), /2 rows of logits but 1 labels/);
 });
 
-Deno.test("crossEntropy: gradient is (softmax − target)/N", () => {
+Deno.test("crossEntropy: gradient is (softmax − target)/N", async () => {
   const logits = [[1, 2, 3], [0.5, 0.5, -1]];
   const eps = 0.1;
   const g = tf.grad((x: tf.Tensor) =>
     crossEntropy(x as tf.Tensor2D, [2, 0], { labelSmoothing: eps })
   )(t2(logits));
-  const got = g.arraySync() as number[][];
+  const got = await g.array() as number[][];
   g.dispose();
   logits.forEach((row, i) => {
     const p = logSoftmax(row).map(Math.exp);
@@ -91,7 +94,7 @@ Deno.test("crossEntropy: gradient is (softmax − target)/N", () => {
   });
 });
 
-Deno.test("attributeBce: reductions, smoothing and DeepMAR weights against hand values", () => {
+Deno.test("attributeBce: reductions, smoothing and DeepMAR weights against hand values", async () => {
   const logits = [[0.5, -1], [2, 0]];
   const targets = [[1, 0], [0, 1]];
   const entry = (l: number, t: number, wp = 1, wn = 1) =>
@@ -99,14 +102,17 @@ Deno.test("attributeBce: reductions, smoothing and DeepMAR weights against hand 
   const all = (f: (l: number, t: number, j: number) => number) =>
     logits.flatMap((row, i) => row.map((l, j) => f(l, targets[i][j], j)));
   const sum = (xs: number[]) => xs.reduce((s, v) => s + v, 0);
-  close(value(() => attributeBce(t2(logits), t2(targets))), sum(all((l, t) => entry(l, t))) / 2);
   close(
-    value(() => attributeBce(t2(logits), t2(targets), { reduction: "mean" })),
+    await value(() => attributeBce(t2(logits), t2(targets))),
+    sum(all((l, t) => entry(l, t))) / 2,
+  );
+  close(
+    await value(() => attributeBce(t2(logits), t2(targets), { reduction: "mean" })),
     sum(all((l, t) => entry(l, t))) / 4,
   );
   // SAL's smoothing: t' = 0.9 t + 0.1/2.
   close(
-    value(() => attributeBce(t2(logits), t2(targets), { labelSmoothing: 0.1 })),
+    await value(() => attributeBce(t2(logits), t2(targets), { labelSmoothing: 0.1 })),
     sum(all((l, t) => entry(l, 0.9 * t + 0.05))) / 2,
   );
   const ratios = [0.2, 0.7];
@@ -114,25 +120,25 @@ Deno.test("attributeBce: reductions, smoothing and DeepMAR weights against hand 
   close(w.positive[0], Math.exp(0.8));
   close(w.negative[1], Math.exp(0.7));
   close(
-    value(() => attributeBce(t2(logits), t2(targets), { weights: w })),
+    await value(() => attributeBce(t2(logits), t2(targets), { weights: w })),
     sum(all((l, t, j) => entry(l, t, Math.exp(1 - ratios[j]), Math.exp(ratios[j])))) / 2,
   );
   // Soft labels (TJ-AIDL Step II) are accepted as they are.
   close(
-    value(() => attributeBce(t2([[0.3]]), t2([[0.25]]))),
+    await value(() => attributeBce(t2([[0.3]]), t2([[0.25]]))),
     entry(0.3, 0.25),
   );
   assert.throws(() => attributeBce(t2(logits), t2([[1, 0]])), /targets are \[1,2\]/);
 });
 
-Deno.test("mseLoss and l1Loss: both reductions", () => {
+Deno.test("mseLoss and l1Loss: both reductions", async () => {
   const a = [[1, 2, 3], [0, -1, 4]];
   const b = [[0, 2, 5], [1, 1, 1]];
   const sq = a.flatMap((r, i) => r.map((v, j) => (v - b[i][j]) ** 2));
   const ab = a.flatMap((r, i) => r.map((v, j) => Math.abs(v - b[i][j])));
-  close(value(() => mseLoss(t2(a), t2(b))), mean(sq));
-  close(value(() => mseLoss(t2(a), t2(b), "sumOverDims")), sq.reduce((s, v) => s + v) / 2);
-  close(value(() => l1Loss(t2(a), t2(b))), mean(ab));
+  close(await value(() => mseLoss(t2(a), t2(b))), mean(sq));
+  close(await value(() => mseLoss(t2(a), t2(b), "sumOverDims")), sq.reduce((s, v) => s + v) / 2);
+  close(await value(() => l1Loss(t2(a), t2(b))), mean(ab));
   assert.throws(() => mseLoss(t2(a), t2([[1]])), /shapes differ/);
 });
 
@@ -152,45 +158,49 @@ function batchHardByHand(margin: number | "soft", squared = false): number {
   }));
 }
 
-Deno.test("batchHardTriplet: hinge, soft margin and squared distances", () => {
+Deno.test("batchHardTriplet: hinge, soft margin and squared distances", async () => {
   for (const margin of [0.3, 2, "soft"] as const) {
     close(
-      value(() => batchHardTriplet(t2(points), labels, { margin })),
+      await value(() => batchHardTriplet(t2(points), labels, { margin })),
       batchHardByHand(margin),
       1e-5,
       `margin ${margin}`,
     );
   }
   close(
-    value(() => batchHardTriplet(t2(points), labels, { margin: 1, squared: true })),
+    await value(() => batchHardTriplet(t2(points), labels, { margin: 1, squared: true })),
     batchHardByHand(1, true),
   );
   // By hand for anchor 0: d_ap = 3 (to [3,0]), d_an = 1 (to [0,1]) → [0.3 + 3 − 1]₊ = 2.3.
-  const single = value(() => batchHardTriplet(t2(points.slice(0, 3)), [0, 0, 1], { margin: 0.3 }));
+  const single = await value(() =>
+    batchHardTriplet(t2(points.slice(0, 3)), [0, 0, 1], { margin: 0.3 })
+  );
   // Anchor 1: d_ap 3, d_an √10; anchor 2: d_ap 0 (alone), d_an 1.
   close(single, (2.3 + relu(0.3 + 3 - Math.sqrt(10)) + relu(0.3 + 0 - 1)) / 3);
   assert.throws(() => batchHardTriplet(t2(points), [0, 0], { margin: 1 }), /5 embeddings but 2/);
 });
 
-Deno.test("batchHardTriplet: gradient agrees with finite differences", () => {
+Deno.test("batchHardTriplet: gradient agrees with finite differences", async () => {
   const x0 = points.flat();
   const f = (x: tf.Tensor) =>
     batchHardTriplet(x.reshape([5, 2]) as tf.Tensor2D, labels, { margin: "soft" });
   const g = tf.grad(f)(tf.tensor1d(x0));
-  const analytic = Array.from(g.dataSync());
+  const analytic = Array.from(await g.data());
   g.dispose();
   const h = 1e-2;
-  x0.forEach((_, k) => {
+  for (let k = 0; k < x0.length; k++) {
     const plus = x0.slice(), minus = x0.slice();
     plus[k] += h;
     minus[k] -= h;
-    const numeric = (value(() => f(tf.tensor1d(plus))) - value(() => f(tf.tensor1d(minus)))) /
+    const numeric = (await value(() =>
+      f(tf.tensor1d(plus))
+    ) - await value(() => f(tf.tensor1d(minus)))) /
       (2 * h);
     close(analytic[k], numeric, 2e-3, `d/dx[${k}]`);
-  });
+  }
 });
 
-Deno.test("crossModalTriplet: all / hardest / randomOne against hand values", () => {
+Deno.test("crossModalTriplet: all / hardest / randomOne against hand values", async () => {
   const rgb = [[0, 0], [2, 0], [0, 2]];
   const ir = [[0, 1], [2, 1], [1, 1]];
   const ids = [0, 1, 2];
@@ -207,7 +217,7 @@ Deno.test("crossModalTriplet: all / hardest / randomOne against hand values", ()
   };
   for (const mining of ["all", "hardest"] as const) {
     close(
-      value(() => crossModalTriplet(t2(rgb), ids, t2(ir), ids, { margin, mining })),
+      await value(() => crossModalTriplet(t2(rgb), ids, t2(ir), ids, { margin, mining })),
       direction(rgb, ir, mining) + direction(ir, rgb, mining),
       1e-5,
       mining,
@@ -215,14 +225,16 @@ Deno.test("crossModalTriplet: all / hardest / randomOne against hand values", ()
   }
   // Literal sum of cmGAN Eq. 2: 3 anchors × 2 negatives per direction.
   close(
-    value(() => crossModalTriplet(t2(rgb), ids, t2(ir), ids, { margin, reduction: "sum" })),
+    await value(() => crossModalTriplet(t2(rgb), ids, t2(ir), ids, { margin, reduction: "sum" })),
     6 * (direction(rgb, ir, "all") + direction(ir, rgb, "all")),
   );
   // With two identities every anchor has one positive and one negative: randomOne = all.
   const two = { margin, mining: "randomOne" as const, rng: new Rng(3) };
   close(
-    value(() => crossModalTriplet(t2(rgb.slice(0, 2)), [0, 1], t2(ir.slice(0, 2)), [0, 1], two)),
-    value(() =>
+    await value(() =>
+      crossModalTriplet(t2(rgb.slice(0, 2)), [0, 1], t2(ir.slice(0, 2)), [0, 1], two)
+    ),
+    await value(() =>
       crossModalTriplet(t2(rgb.slice(0, 2)), [0, 1], t2(ir.slice(0, 2)), [0, 1], { margin })
     ),
   );
@@ -236,7 +248,7 @@ Deno.test("crossModalTriplet: all / hardest / randomOne against hand values", ()
   });
   assert.ok(expected[0] > 0 && expected[1] > 0);
   close(
-    value(() =>
+    await value(() =>
       crossModalTriplet(t2(rgbN), [0, 1], t2(irN), [0, 1], { margin: 1.2, normalize: true })
     ),
     (expected[0] + expected[1]) / 2,
@@ -247,7 +259,7 @@ Deno.test("crossModalTriplet: all / hardest / randomOne against hand values", ()
   );
 });
 
-Deno.test("heteroCenterTriplet: centres per identity and modality, then batch-hard", () => {
+Deno.test("heteroCenterTriplet: centres per identity and modality, then batch-hard", async () => {
   const v = [[0, 0], [2, 0], [4, 4], [4, 6]];
   const t = [[1, 1], [1, 3], [5, 5], [3, 5]];
   const lab = [0, 0, 1, 1];
@@ -262,22 +274,22 @@ Deno.test("heteroCenterTriplet: centres per identity and modality, then batch-ha
     const dan = Math.min(...centres.filter((_, w) => cl[w] !== cl[u]).map((o) => dist(c, o)));
     return relu(rho + dap - dan);
   }));
-  close(value(() => heteroCenterTriplet(t2(v), lab, t2(t), lab, { margin: rho })), expected);
+  close(await value(() => heteroCenterTriplet(t2(v), lab, t2(t), lab, { margin: rho })), expected);
   assert.throws(
     () => heteroCenterTriplet(t2(v), lab, t2(t), [0, 0, 2, 2]),
     /both modalities/,
   );
 });
 
-Deno.test("CenterLoss: mean squared distance to the label's centre; centres get the gradient", () => {
+Deno.test("CenterLoss: mean squared distance to the label's centre; centres get the gradient", async () => {
   const loss = new CenterLoss({ numClasses: 3, dim: 2, seed: 1 });
   const centres = [[0, 0], [1, 1], [-1, 2]];
   loss.centers.assign(t2(centres));
   const f = [[1, 0], [1, 3], [0, 0]];
   const y = [0, 2, 1];
-  close(value(() => loss.loss(t2(f), y)), mean(f.map((r, i) => sqDist(r, centres[y[i]]))));
+  close(await value(() => loss.loss(t2(f), y)), mean(f.map((r, i) => sqDist(r, centres[y[i]]))));
   const { grads } = tf.variableGrads(() => loss.loss(t2(f), y), [loss.centers]);
-  const g = grads[loss.centers.name].arraySync() as number[][];
+  const g = await grads[loss.centers.name].array() as number[][];
   tf.dispose(grads);
   // ∂/∂c_k = −(2/N) Σ_{i: y_i = k} (f_i − c_k).
   close(g[2][0], (-2 / 3) * (1 - -1));
@@ -286,8 +298,8 @@ Deno.test("CenterLoss: mean squared distance to the label's centre; centres get 
   const same = new CenterLoss({ numClasses: 3, dim: 2, seed: 1 });
   const other = new CenterLoss({ numClasses: 3, dim: 2, seed: 2 });
   const fresh = new CenterLoss({ numClasses: 3, dim: 2, seed: 1 });
-  assert.deepEqual(same.centers.dataSync(), fresh.centers.dataSync());
-  assert.notDeepEqual(same.centers.dataSync(), other.centers.dataSync());
+  assert.deepEqual(await same.centers.data(), await fresh.centers.data());
+  assert.notDeepEqual(await same.centers.data(), await other.centers.data());
   for (const l of [loss, same, other, fresh]) l.dispose();
 });
 
@@ -299,24 +311,27 @@ function mmdByHand(x: number[][], y: number[][], bandwidths: number[]): number {
   return avg(x, x) + avg(y, y) - 2 * avg(x, y);
 }
 
-Deno.test("gaussianMmd: fixed and adaptive bandwidths against hand values", () => {
+Deno.test("gaussianMmd: fixed and adaptive bandwidths against hand values", async () => {
   const x = [[0, 0], [1, 0]];
   const y = [[2, 1], [3, 1], [2, 2]];
-  close(value(() => gaussianMmd(t2(x), t2(y), { bandwidths: [1, 4] })), mmdByHand(x, y, [1, 4]));
+  close(
+    await value(() => gaussianMmd(t2(x), t2(y), { bandwidths: [1, 4] })),
+    mmdByHand(x, y, [1, 4]),
+  );
   const z = [...x, ...y];
   const beta = z.flatMap((a) => z.map((b) => sqDist(a, b))).reduce((s, v) => s + v) / (25 - 5);
   const expected = mmdByHand(x, y, [0.25, 0.5, 1, 2, 4].map((m) => m * beta));
-  close(value(() => gaussianMmd(t2(x), t2(y))), expected);
+  close(await value(() => gaussianMmd(t2(x), t2(y))), expected);
   // The same distribution gives 0.
-  close(value(() => gaussianMmd(t2(x), t2(x), { bandwidths: [1] })), 0, 1e-6);
+  close(await value(() => gaussianMmd(t2(x), t2(x), { bandwidths: [1] })), 0, 1e-6);
 });
 
-Deno.test("gaussianMmd: gradient agrees with finite differences (bandwidth held fixed)", () => {
+Deno.test("gaussianMmd: gradient agrees with finite differences (bandwidth held fixed)", async () => {
   const y = t2([[2, 1], [3, 1], [2, 2]]);
   const x0 = [0, 0, 1, 0];
   const f = (x: tf.Tensor) => gaussianMmd(x.reshape([2, 2]) as tf.Tensor2D, y);
   const g = tf.grad(f)(tf.tensor1d(x0));
-  const analytic = Array.from(g.dataSync());
+  const analytic = Array.from(await g.data());
   g.dispose();
   // Finite differences must hold β fixed, as the stop-gradient does: use the β of x0.
   const z = [[0, 0], [1, 0], [2, 1], [3, 1], [2, 2]];
@@ -324,23 +339,23 @@ Deno.test("gaussianMmd: gradient agrees with finite differences (bandwidth held 
   const bws = [0.25, 0.5, 1, 2, 4].map((m) => m * beta);
   const yy = [[2, 1], [3, 1], [2, 2]];
   const h = 1e-4;
-  x0.forEach((_, k) => {
+  for (let k = 0; k < x0.length; k++) {
     const plus = x0.slice(), minus = x0.slice();
     plus[k] += h;
     minus[k] -= h;
     const rows = (v: number[]) => [[v[0], v[1]], [v[2], v[3]]];
     const numeric = (mmdByHand(rows(plus), yy, bws) - mmdByHand(rows(minus), yy, bws)) / (2 * h);
     close(analytic[k], numeric, 1e-3, `d/dx[${k}]`);
-  });
+  }
   y.dispose();
 });
 
-Deno.test("linearMmd and coralLoss against hand values", () => {
+Deno.test("linearMmd and coralLoss against hand values", async () => {
   const x = [[1, 2], [3, 0], [2, 1]];
   const y = [[0, 0], [1, 1]];
   const mu = (r: number[][]) => [mean(r.map((v) => v[0])), mean(r.map((v) => v[1]))];
   const lin = sqDist(mu(x), mu(y));
-  close(value(() => linearMmd(t2(x), t2(y))), lin);
+  close(await value(() => linearMmd(t2(x), t2(y))), lin);
   const cov = (r: number[][]) => {
     const m = mu(r);
     return [0, 1].map((a) =>
@@ -352,11 +367,11 @@ Deno.test("linearMmd and coralLoss against hand values", () => {
     (s, a) => s + [0, 1].reduce((t, b) => t + (cx[a][b] - cy[a][b]) ** 2, 0),
     0,
   );
-  close(value(() => coralLoss(t2(x), t2(y), { includeMean: false })), frob / 16);
-  close(value(() => coralLoss(t2(x), t2(y))), frob / 16 + lin);
+  close(await value(() => coralLoss(t2(x), t2(y), { includeMean: false })), frob / 16);
+  close(await value(() => coralLoss(t2(x), t2(y))), frob / 16 + lin);
 });
 
-Deno.test("marginMmdId: an identity counts only when its MMD² exceeds the margin", () => {
+Deno.test("marginMmdId: an identity counts only when its MMD² exceeds the margin", async () => {
   // Identity 0: modalities far apart (large MMD²); identity 1: close (small MMD²).
   const v = [[0, 0], [0, 1], [5, 5], [5, 6]];
   const t = [[3, 0], [3, 1], [5, 5.1], [5.1, 6]];
@@ -369,76 +384,86 @@ Deno.test("marginMmdId: an identity counts only when its MMD² exceeds the margi
   });
   assert.ok(perId[0] > 0.5 && perId[1] < 0.5, `test data should straddle the margin: ${perId}`);
   close(
-    value(() => marginMmdId(t2(v), lab, t2(t), lab, { margin: 0.5 })),
+    await value(() => marginMmdId(t2(v), lab, t2(t), lab, { margin: 0.5 })),
     perId[0] / 2,
     1e-4,
   );
   close(
-    value(() => marginMmdId(t2(v), lab, t2(t), lab, { margin: 0 })),
+    await value(() => marginMmdId(t2(v), lab, t2(t), lab, { margin: 0 })),
     (perId[0] + perId[1]) / 2,
     1e-4,
   );
 });
 
-Deno.test("adversarial losses: BCE, least squares, SAL's variant, confusion", () => {
+Deno.test("adversarial losses: BCE, least squares, SAL's variant, confusion", async () => {
   const s = [0.5, -2, 3];
   const sT = () => tf.tensor1d(s);
-  close(value(() => ganBceLoss(sT(), "real")), mean(s.map((v) => -Math.log(sigmoid(v)))));
-  close(value(() => ganBceLoss(sT(), "fake")), mean(s.map((v) => -Math.log(1 - sigmoid(v)))));
-  close(value(() => lsganLoss(sT(), "real")), mean(s.map((v) => (v - 1) ** 2)));
-  close(value(() => lsganLoss(sT(), "fake")), mean(s.map((v) => v ** 2)));
+  close(await value(() => ganBceLoss(sT(), "real")), mean(s.map((v) => -Math.log(sigmoid(v)))));
+  close(await value(() => ganBceLoss(sT(), "fake")), mean(s.map((v) => -Math.log(1 - sigmoid(v)))));
+  close(await value(() => lsganLoss(sT(), "real")), mean(s.map((v) => (v - 1) ** 2)));
+  close(await value(() => lsganLoss(sT(), "fake")), mean(s.map((v) => v ** 2)));
   // SAL: probabilities treated as logits, targets 1.0 (real) and 0.1 (fake).
   const p = [0.2, 0.9, 0.5];
   const pT = () => tf.tensor1d(p);
-  close(value(() => salGanLoss(pT(), "real")), mean(p.map((v) => softplus(v) - v)));
-  close(value(() => salGanLoss(pT(), "fake")), mean(p.map((v) => softplus(v) - 0.1 * v)));
+  close(await value(() => salGanLoss(pT(), "real")), mean(p.map((v) => softplus(v) - v)));
+  close(await value(() => salGanLoss(pT(), "fake")), mean(p.map((v) => softplus(v) - 0.1 * v)));
   // −(1/2)(log σ(0.2)... ) written out for one sample: real target on 0.2 → softplus(0.2) − 0.2.
-  close(value(() => salGanLoss(tf.tensor1d([0.2]), "real")), Math.log(1 + Math.exp(0.2)) - 0.2);
+  close(
+    await value(() => salGanLoss(tf.tensor1d([0.2]), "real")),
+    Math.log(1 + Math.exp(0.2)) - 0.2,
+  );
   const logits = [[2, 0], [0, 0]];
   close(
-    value(() => confusionLoss(t2(logits))),
+    await value(() => confusionLoss(t2(logits))),
     mean(logits.map((row) => -mean(logSoftmax(row)))),
   );
-  close(value(() => confusionLoss(t2([[0, 0]]))), Math.LN2);
+  close(await value(() => confusionLoss(t2([[0, 0]]))), Math.LN2);
 });
 
-Deno.test("stopGradient: identity forward, zero gradient", () => {
+Deno.test("stopGradient: identity forward, zero gradient", async () => {
   const x = tf.tensor1d([1, 2, 3]);
   const g = tf.grad((v: tf.Tensor) => stopGradient(v).mul(v).sum())(x);
   // d/dx [sg(x)·x] = sg(x) = x.
-  assert.deepEqual(Array.from(g.dataSync()), [1, 2, 3]);
+  assert.deepEqual(Array.from(await g.data()), [1, 2, 3]);
   tf.dispose([x, g]);
 });
 
 /** Autodiff gradient of `f` at `x0` against central finite differences. */
-function checkGradient(f: (x: tf.Tensor1D) => tf.Scalar, x0: number[], h = 1e-2, tol = 2e-3) {
+async function checkGradient(
+  f: (x: tf.Tensor1D) => tf.Scalar,
+  x0: number[],
+  h = 1e-2,
+  tol = 2e-3,
+) {
   const g = tf.grad((x: tf.Tensor) => f(x as tf.Tensor1D))(tf.tensor1d(x0));
-  const analytic = Array.from(g.dataSync());
+  const analytic = Array.from(await g.data());
   g.dispose();
   assert.ok(analytic.some((v) => Math.abs(v) > 1e-3), "gradient should not vanish here");
-  x0.forEach((_, k) => {
+  for (let k = 0; k < x0.length; k++) {
     const plus = x0.slice(), minus = x0.slice();
     plus[k] += h;
     minus[k] -= h;
-    const numeric = (value(() => f(tf.tensor1d(plus))) - value(() => f(tf.tensor1d(minus)))) /
+    const numeric = (await value(() =>
+      f(tf.tensor1d(plus))
+    ) - await value(() => f(tf.tensor1d(minus)))) /
       (2 * h);
     close(analytic[k], numeric, tol, `d/dx[${k}]`);
-  });
+  }
 }
 
-Deno.test("crossModalTriplet and heteroCenterTriplet: gradients agree with finite differences", () => {
+Deno.test("crossModalTriplet and heteroCenterTriplet: gradients agree with finite differences", async () => {
   const rgb = [0, 0, 2, 0.3, 0.2, 2.1];
   const ir = t2([[0.4, 1], [2, 1.2], [1, 1.5]]);
   const ids = [0, 1, 2];
   for (const mining of ["all", "hardest"] as const) {
-    checkGradient(
+    await checkGradient(
       (x) =>
         crossModalTriplet(x.reshape([3, 2]) as tf.Tensor2D, ids, ir, ids, { margin: 1.4, mining }),
       rgb,
     );
   }
   const irRows = t2([[1, 1], [1, 3], [5, 5], [3, 5]]);
-  checkGradient(
+  await checkGradient(
     (x) =>
       heteroCenterTriplet(x.reshape([4, 2]) as tf.Tensor2D, [0, 0, 1, 1], irRows, [0, 0, 1, 1], {
         margin: 3,
