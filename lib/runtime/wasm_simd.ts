@@ -113,9 +113,10 @@ function isDepthwise(g: ConvGeometry): boolean {
 /** Floats of scratch the kernel for (kind, g) needs: the input gradient's transposed filter. */
 function scratchFloats(kind: ConvKind, g: ConvGeometry): number {
   if (kind !== "inputGradient" || isDepthwise(g)) return 0;
-  // The filter transposed to [KH, KW, O, ⌈C/4⌉·4], then one row of O zeros.
+  // The filter transposed to [KH, KW, O, ⌈C/4⌉·4], then one row of O zeros; 3 more floats
+  // let the kernel start them on a 16-byte boundary whatever the scratch's alignment.
   return g.filterHeight * g.filterWidth * g.outChannels * (Math.ceil(g.inChannels / 4) * 4) +
-    g.outChannels;
+    g.outChannels + 3;
 }
 
 function describe(g: ConvGeometry): string {
@@ -186,8 +187,8 @@ export class WasmSimdKernels implements KernelProvider {
   }
 
   /**
-   * KH·KW·O·⌈C/4⌉·4 + O floats for a groups = 1 input gradient (the transposed filter and a
-   * row of zeros), else 0.
+   * KH·KW·O·⌈C/4⌉·4 + O + 3 floats for a groups = 1 input gradient (the transposed filter, a
+   * row of zeros, alignment slack; any 4-byte alignment of the scratch will do), else 0.
    */
   convScratch(kind: ConvKind, g: ConvGeometry): number {
     return scratchFloats(kind, g);
