@@ -31,9 +31,15 @@ enum kind { K_CONV_FWD, K_CONV_BWD_DATA, K_CONV_BWD_WEIGHTS, K_BN_FWD, K_BN_BWD 
 extern void omp_set_num_threads(int);
 extern int omp_get_max_threads(void);
 
-static dnnl_engine_t engine;
-static dnnl_stream_t stream;
-static char last_error[512];
+/* Per calling thread: `deno test --parallel` runs test modules as isolates on several threads
+ * of one process, each loading this library, so nothing here may be shared between them. */
+static __thread dnnl_engine_t engine;
+static __thread dnnl_stream_t stream;
+/* Every primitive gets its own scratchpad (user mode): the library's default is a global one,
+ * which is not safe when primitives run on several threads at once (this build of oneDNN has
+ * DNNL_ENABLE_CONCURRENT_EXEC off). */
+static __thread dnnl_primitive_attr_t attr;
+static __thread char last_error[512];
 
 static int fail(const char *what, dnnl_status_t status, int line) {
   snprintf(last_error, sizeof last_error, "%s failed with oneDNN status %d (onednn_shim.c:%d)",
@@ -60,10 +66,14 @@ typedef struct {
   dnnl_memory_t user[MAX_ARGS];    /* our layout, handle set per call */
   dnnl_memory_t inner[MAX_ARGS];   /* oneDNN's layout when it differs, else NULL */
   dnnl_primitive_t reorder[MAX_ARGS];
+  dnnl_memory_t reorder_scratch[MAX_ARGS];
+  dnnl_memory_t scratch; /* the primitive's scratchpad, NULL when it needs none */
+  /* Bytes of argument 0 to zero before running (0: none). See build_conv. */
+  size_t zero_first;
 } entry;
 
-static entry *cache;
-static int ncache, capacity;
+static __thread entry *cache;
+static __thread int ncache, capacity;
 
 EXPORT const char *reid_onednn_last_error(void) { return last_error; }
 
@@ -80,6 +90,18 @@ static int init(void) {
   if (engine) return 0;
   CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
   CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
+  CHECK(dnnl_primitive_attr_create(&attr));
+  CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
+  return 0;
+}
+
+/* The scratchpad memory `pd` asks for, or NULL when it needs none. */
+static int make_scratch(const_dnnl_primitive_desc_t pd, dnnl_memory_t *out) {
+  *out = NULL;
+  const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  if (md && dnnl_memory_desc_get_size(md) > 0) {
+    CHECK(dnnl_memory_create(out, md, engine, DNNL_MEMORY_ALLOCATE));
+  }
   return 0;
 }
 
@@ -120,10 +142,11 @@ static int bind(entry *e, dnnl_primitive_desc_t pd, int slot, int arg, int is_ou
     CHECK(dnnl_memory_create(&e->inner[slot], md, engine, DNNL_MEMORY_ALLOCATE));
     dnnl_primitive_desc_t rpd;
     if (is_output) {
-      CHECK(dnnl_reorder_primitive_desc_create(&rpd, md, engine, user_md, engine, NULL));
+      CHECK(dnnl_reorder_primitive_desc_create(&rpd, md, engine, user_md, engine, attr));
     } else {
-      CHECK(dnnl_reorder_primitive_desc_create(&rpd, user_md, engine, md, engine, NULL));
+      CHECK(dnnl_reorder_primitive_desc_create(&rpd, user_md, engine, md, engine, attr));
     }
+    if (make_scratch(rpd, &e->reorder_scratch[slot])) return -1;
     CHECK(dnnl_primitive_create(&e->reorder[slot], rpd));
     dnnl_primitive_desc_destroy(rpd);
   }
@@ -131,8 +154,17 @@ static int bind(entry *e, dnnl_primitive_desc_t pd, int slot, int arg, int is_ou
   return 0;
 }
 
+static int reorder(entry *e, int slot, dnnl_memory_t from, dnnl_memory_t to) {
+  dnnl_exec_arg_t ra[3] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, NULL}};
+  int n = 2;
+  if (e->reorder_scratch[slot]) ra[n++].memory = e->reorder_scratch[slot];
+  CHECK(dnnl_primitive_execute(e->reorder[slot], stream, n, ra));
+  return 0;
+}
+
 static int run(entry *e, void **ptr) {
-  dnnl_exec_arg_t args[MAX_ARGS];
+  dnnl_exec_arg_t args[MAX_ARGS + 1];
+  if (e->zero_first && ptr[0]) memset(ptr[0], 0, e->zero_first);
   for (int i = 0; i < e->nargs; i++) {
     if (!ptr[i]) {
       snprintf(last_error, sizeof last_error, "argument %d (oneDNN arg %d) is a null pointer", i,
@@ -143,15 +175,18 @@ static int run(entry *e, void **ptr) {
     args[i].arg = e->arg[i];
     args[i].memory = e->inner[i] ? e->inner[i] : e->user[i];
     if (e->inner[i] && !e->is_output[i]) {
-      dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->user[i]}, {DNNL_ARG_TO, e->inner[i]}};
-      CHECK(dnnl_primitive_execute(e->reorder[i], stream, 2, ra));
+      if (reorder(e, i, e->user[i], e->inner[i])) return -1;
     }
   }
-  CHECK(dnnl_primitive_execute(e->prim, stream, e->nargs, args));
+  int nargs = e->nargs;
+  if (e->scratch) {
+    args[nargs].arg = DNNL_ARG_SCRATCHPAD;
+    args[nargs++].memory = e->scratch;
+  }
+  CHECK(dnnl_primitive_execute(e->prim, stream, nargs, args));
   for (int i = 0; i < e->nargs; i++) {
     if (e->inner[i] && e->is_output[i]) {
-      dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->inner[i]}, {DNNL_ARG_TO, e->user[i]}};
-      CHECK(dnnl_primitive_execute(e->reorder[i], stream, 2, ra));
+      if (reorder(e, i, e->inner[i], e->user[i])) return -1;
     }
   }
   CHECK(dnnl_stream_wait(stream));
@@ -195,12 +230,17 @@ static int build_conv(entry *e, int kind, const int *g) {
   int pb = (g[G_OH] - 1) * g[G_SH] + eff_kh - g[G_H] - g[G_PT];
   int pr = (g[G_OW] - 1) * g[G_SW] + eff_kw - g[G_W] - g[G_PL];
   dnnl_dims_t pad_l = {g[G_PT], g[G_PL]}, pad_r = {pb > 0 ? pb : 0, pr > 0 ? pr : 0};
+  /* Those unread rows get no gradient, and oneDNN leaves them as it found them: the input
+   * gradient is zeroed first (the wasm heap hands out reused memory). */
+  if (kind == K_CONV_BWD_DATA && (pb < 0 || pr < 0)) {
+    e->zero_first = (size_t)g[G_N] * g[G_H] * g[G_W] * g[G_C] * sizeof(float);
+  }
   dnnl_convolution_desc_t fd;
   CHECK(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training,
                                                    dnnl_convolution_direct, &x, &w_any, NULL, &y,
                                                    strides, dilates, pad_l, pad_r));
   dnnl_primitive_desc_t fpd, pd;
-  CHECK(dnnl_primitive_desc_create(&fpd, &fd, NULL, engine, NULL));
+  CHECK(dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL));
   if (kind == K_CONV_FWD) {
     pd = fpd;
     if (bind(e, pd, 0, DNNL_ARG_SRC, 0, &x, dnnl_query_src_md)) return -1;
@@ -211,7 +251,7 @@ static int build_conv(entry *e, int kind, const int *g) {
     CHECK(dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &x,
                                                            &w_any, &y, strides, dilates, pad_l,
                                                            pad_r));
-    CHECK(dnnl_primitive_desc_create(&pd, &bd, NULL, engine, fpd));
+    CHECK(dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd));
     dnnl_primitive_desc_destroy(fpd);
     if (bind(e, pd, 0, DNNL_ARG_DIFF_SRC, 1, &x, dnnl_query_diff_src_md)) return -1;
     if (bind(e, pd, 1, DNNL_ARG_WEIGHTS, 0, &w, dnnl_query_weights_md)) return -1;
@@ -221,14 +261,71 @@ static int build_conv(entry *e, int kind, const int *g) {
     CHECK(dnnl_dilated_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &x,
                                                               &w_any, NULL, &y, strides, dilates,
                                                               pad_l, pad_r));
-    CHECK(dnnl_primitive_desc_create(&pd, &bd, NULL, engine, fpd));
+    CHECK(dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd));
     dnnl_primitive_desc_destroy(fpd);
     if (bind(e, pd, 0, DNNL_ARG_SRC, 0, &x, dnnl_query_src_md)) return -1;
     if (bind(e, pd, 1, DNNL_ARG_DIFF_WEIGHTS, 1, &w, dnnl_query_diff_weights_md)) return -1;
     if (bind(e, pd, 2, DNNL_ARG_DIFF_DST, 0, &y, dnnl_query_diff_dst_md)) return -1;
   }
+  if (make_scratch(pd, &e->scratch)) return -1;
   CHECK(dnnl_primitive_create(&e->prim, pd));
   dnnl_primitive_desc_destroy(pd);
+  return 0;
+}
+
+static int conv_direct(int kind, float *x, float *w, float *y, const int *g) {
+  if (init()) return -1;
+  entry *e = lookup(kind, g);
+  if (!e) {
+    e = add_entry(kind, g);
+    if (!e) return fail("add_entry (out of memory)", dnnl_out_of_memory, __LINE__);
+    if (build_conv(e, kind, g)) return -1;
+    ncache++;
+  }
+  void *ptr[3] = {x, w, y};
+  return run(e, ptr);
+}
+
+static __thread float *sampled;
+static __thread size_t sampled_floats;
+
+/*
+ * A strided 1×1 convolution as a unit-stride one over the input positions it reads. oneDNN
+ * 2.6's own route for these ("reduce to unit stride" inside jit_1x1) corrupts the native heap
+ * in the filter gradient of some shapes (e.g. [3,32,16,4] → 8 channels, stride 2), so the
+ * sampled positions are gathered (and the input gradient scattered back) here.
+ */
+static int conv_1x1_strided(int kind, float *x, float *w, float *y, const int *g) {
+  int u[G_COUNT];
+  memcpy(u, g, sizeof u);
+  u[G_H] = g[G_OH];
+  u[G_W] = g[G_OW];
+  u[G_SH] = u[G_SW] = 1;
+  long N = g[G_N], H = g[G_H], W = g[G_W], C = g[G_C], OH = g[G_OH], OW = g[G_OW];
+  size_t floats = (size_t)N * OH * OW * C;
+  if (floats > sampled_floats) {
+    float *grown = realloc(sampled, floats * sizeof *grown);
+    if (!grown) return fail("realloc (out of memory)", dnnl_out_of_memory, __LINE__);
+    sampled = grown;
+    sampled_floats = floats;
+  }
+  size_t row = (size_t)C * sizeof(float);
+  if (kind != K_CONV_BWD_DATA) {
+    for (long n = 0; n < N; n++)
+      for (long oh = 0; oh < OH; oh++)
+        for (long ow = 0; ow < OW; ow++)
+          memcpy(sampled + ((n * OH + oh) * OW + ow) * C,
+                 x + ((n * H + oh * g[G_SH]) * W + ow * g[G_SW]) * C, row);
+  }
+  if (conv_direct(kind, sampled, w, y, u)) return -1;
+  if (kind == K_CONV_BWD_DATA) {
+    memset(x, 0, (size_t)N * H * W * row);
+    for (long n = 0; n < N; n++)
+      for (long oh = 0; oh < OH; oh++)
+        for (long ow = 0; ow < OW; ow++)
+          memcpy(x + ((n * H + oh * g[G_SH]) * W + ow * g[G_SW]) * C,
+                 sampled + ((n * OH + oh) * OW + ow) * C, row);
+  }
   return 0;
 }
 
@@ -242,16 +339,9 @@ EXPORT int reid_onednn_conv(int kind, float *x, float *w, float *y, const int *g
     snprintf(last_error, sizeof last_error, "reid_onednn_conv: unknown kind %d", kind);
     return -1;
   }
-  if (init()) return -1;
-  entry *e = lookup(kind, g);
-  if (!e) {
-    e = add_entry(kind, g);
-    if (!e) return fail("add_entry (out of memory)", dnnl_out_of_memory, __LINE__);
-    if (build_conv(e, kind, g)) return -1;
-    ncache++;
-  }
-  void *ptr[3] = {x, w, y};
-  return run(e, ptr);
+  int strided_1x1 = g[G_KH] == 1 && g[G_KW] == 1 && (g[G_SH] > 1 || g[G_SW] > 1) &&
+                    g[G_PT] == 0 && g[G_PL] == 0;
+  return strided_1x1 ? conv_1x1_strided(kind, x, w, y, g) : conv_direct(kind, x, w, y, g);
 }
 
 /* Batch norm over the channel axis of an [N,H,W,C] tensor (a vector batch is [M,1,1,C]). */
@@ -266,7 +356,7 @@ static int build_bn(entry *e, int kind, const int *g, float eps) {
   dnnl_batch_normalization_desc_t fd;
   CHECK(dnnl_batch_normalization_forward_desc_init(&fd, dnnl_forward_training, &x, eps, flags));
   dnnl_primitive_desc_t fpd, pd;
-  CHECK(dnnl_primitive_desc_create(&fpd, &fd, NULL, engine, NULL));
+  CHECK(dnnl_primitive_desc_create(&fpd, &fd, attr, engine, NULL));
   if (kind == K_BN_FWD) {
     pd = fpd;
     if (bind(e, pd, 0, DNNL_ARG_SRC, 0, &x, dnnl_query_src_md)) return -1;
@@ -278,7 +368,7 @@ static int build_bn(entry *e, int kind, const int *g, float eps) {
   } else {
     dnnl_batch_normalization_desc_t bd;
     CHECK(dnnl_batch_normalization_backward_desc_init(&bd, dnnl_backward, &x, &x, eps, flags));
-    CHECK(dnnl_primitive_desc_create(&pd, &bd, NULL, engine, fpd));
+    CHECK(dnnl_primitive_desc_create(&pd, &bd, attr, engine, fpd));
     dnnl_primitive_desc_destroy(fpd);
     if (bind(e, pd, 0, DNNL_ARG_SRC, 0, &x, dnnl_query_src_md)) return -1;
     if (bind(e, pd, 1, DNNL_ARG_DIFF_DST, 0, &x, dnnl_query_diff_dst_md)) return -1;
@@ -292,6 +382,7 @@ static int build_bn(entry *e, int kind, const int *g, float eps) {
      * though without a fused ReLU no gradient depends on it: it gets the scale's buffer. */
     if (bind(e, pd, 8, DNNL_ARG_SHIFT, 0, &v, dnnl_query_undef)) return -1;
   }
+  if (make_scratch(pd, &e->scratch)) return -1;
   CHECK(dnnl_primitive_create(&e->prim, pd));
   dnnl_primitive_desc_destroy(pd);
   return 0;
