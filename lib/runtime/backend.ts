@@ -13,6 +13,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "./wasm_kernels.ts";
+import { chooseKernelPath, type KernelPathInfo, registerFastKernels } from "./fast_kernels.ts";
+import { registerFusedBatchNorm } from "./fused_bn.ts";
+import { installLayerPatches } from "./layer_patches.ts";
 import { enableWasmThreads, MAX_THREADS } from "./wasm_threads.ts";
 
 /** The backends the library runs on. */
@@ -43,6 +46,8 @@ export interface BackendInfo {
   adapter: GpuAdapterSummary | null;
   /** Threads the wasm backend computes with (1 unless {@link WASM_THREADS_ENV} asked for more). */
   threadCount: number;
+  /** On wasm: which native kernel path its convolutions and batch norm took, and why. */
+  kernels?: KernelPathInfo;
 }
 
 /** What WebGPU says about an adapter. */
@@ -251,6 +256,8 @@ async function tryWasm(skipped: string[]): Promise<boolean> {
   try {
     setWasmPaths(wasmBinaryDir());
     registerWasmGradientKernels(); // before start-up: kernels' setup runs when wasm starts
+    registerFastKernels(); // after: falls back to the kernels registered above
+    registerFusedBatchNorm();
     if (threads > 1) {
       const started = await enableWasmThreads(threads);
       if (started.started) return true;
@@ -266,6 +273,7 @@ async function tryWasm(skipped: string[]): Promise<boolean> {
 }
 
 async function choose(requested: BackendName | undefined, source: string): Promise<BackendInfo> {
+  installLayerPatches(); // on every backend: see lib/runtime/layer_patches.ts
   const skipped: string[] = [];
   let adapter: GpuAdapterSummary | null = null;
   const info = (name: BackendName, reason: string): BackendInfo => ({
@@ -284,6 +292,11 @@ async function choose(requested: BackendName | undefined, source: string): Promi
         "Run `deno task setup:gpu` on a machine with internet access (and CUDA for the GPU build).",
     );
   }
+  // The wasm SIMD kernels need the running backend's memory: the path is chosen after start-up.
+  const wasmInfo = async (reason: string): Promise<BackendInfo> => ({
+    ...info("wasm", reason),
+    kernels: await chooseKernelPath(),
+  });
   if (requested === "webgpu") {
     adapter = await tryWebgpu(skipped, false);
     if (adapter) return info("webgpu", `requested by ${source}`);
@@ -293,7 +306,7 @@ async function choose(requested: BackendName | undefined, source: string): Promi
     );
   }
   if (requested === "wasm") {
-    if (await tryWasm(skipped)) return info("wasm", `requested by ${source}`);
+    if (await tryWasm(skipped)) return wasmInfo(`requested by ${source}`);
     throw new Error(`${source} asks for the wasm backend, but ${skipped.join("; ")}`);
   }
   if (requested === "cpu") {
@@ -310,7 +323,7 @@ async function choose(requested: BackendName | undefined, source: string): Promi
     skipped.push("webgpu: no GPU device node (/dev/dri/renderD*, /dev/nvidia*); not probed");
   }
   if (await tryWasm(skipped)) {
-    return info("wasm", "no native TensorFlow bindings; wasm is the fastest backend available");
+    return wasmInfo("no native TensorFlow bindings; wasm is the fastest backend available");
   }
   await tf.setBackend("cpu");
   return info("cpu", "neither native TensorFlow nor wasm could start (last resort: slow)");
@@ -356,6 +369,11 @@ export function initBackend(options: InitBackendOptions = {}): Promise<BackendIn
         ? ` (${describeAdapter(info.adapter)})`
         : "";
       console.error(`[reid] backend: ${info.name}${extras} — ${info.reason}`);
+      if (info.kernels) {
+        const k = info.kernels;
+        const not = k.skipped.length > 0 ? ` (not ${k.skipped.join("; ")})` : "";
+        console.error(`[reid] kernels: ${k.path} (${k.detail}) — ${k.reason}${not}`);
+      }
     }
     return info;
   });

@@ -13,6 +13,8 @@ import * as tf from "@tensorflow/tfjs";
 import { backendFromArgs, initBackend } from "./backend.ts";
 import { Rng } from "./random.ts";
 import { relativeError, valuesOn } from "./testing.ts";
+import { kernelPathInfo } from "./fast_kernels.ts";
+import { fusedBatchNormAvailable, fusedBatchNormTraining } from "./fused_bn.ts";
 
 /** The Deno version README, `.ci/run` and this check agree on. */
 export const PINNED_DENO = "2.9.6";
@@ -88,6 +90,24 @@ async function kernelSelfCheck(): Promise<{ name: string; error: number }[]> {
           inputShape: [2, 7, 6, 3],
         }) as tf.Tensor,
     ],
+    ["Conv2D", () => tf.conv2d(x, w, 2, "same")],
+    // The fused kernel where a native path has it, tfjs's composition elsewhere (and on cpu).
+    ["training batch norm", () => {
+      const scale = tf.linspace(0.5, 2, 3);
+      const offset = tf.linspace(-1, 1, 3);
+      const y = fusedBatchNormAvailable()
+        ? fusedBatchNormTraining(x, scale as tf.Tensor1D, offset as tf.Tensor1D, 1e-5)
+        : {
+          y: tf.tidy(() => {
+            const { mean, variance } = tf.moments(x, [0, 1, 2]);
+            return tf.batchNorm(x, mean, variance, offset, scale, 1e-5);
+          }),
+          mean: null,
+          variance: null,
+        };
+      tf.dispose([scale, offset, y.mean, y.variance].filter((t) => t !== null) as tf.Tensor[]);
+      return y.y;
+    }],
     ["UnsortedSegmentSum", () => tf.unsortedSegmentSum(rows, ids, 3)],
     // Raw inputs (negative windows included): where wasm's own max-pool gradient went wrong.
     ["MaxPoolGrad", () => {
@@ -149,10 +169,24 @@ export async function doctor(args: readonly string[] = []): Promise<boolean> {
     required: false,
   });
   if (wasmReady) {
+    const path = kernelPathInfo();
+    checks.push({
+      name: "native kernels (wasm)",
+      ok: path?.path === "onednn",
+      detail: path
+        ? `${path.path} (${path.detail}) — ${path.reason}` +
+          (path.skipped.length
+            ? `\n      not taken: ${path.skipped.join("\n                 ")}`
+            : "")
+        : "not chosen (wasm started elsewhere)",
+      fix: "apt-get install gcc libdnnl-dev clang lld, then `deno task setup` " +
+        "(lib/runtime/native/README.md; without them training runs 2–5× slower)",
+      required: false,
+    });
     const kernels = await kernelSelfCheck();
     const worst = Math.max(...kernels.map((k) => k.error));
     checks.push({
-      name: "wasm gradient kernels",
+      name: `wasm kernels on the ${kernelPathInfo()?.path ?? "composed"} path`,
       ok: worst < 1e-4,
       detail: kernels.map((k) => `${k.name} ${k.error.toExponential(1)}`).join(", ") +
         " (relative error vs cpu)",

@@ -17,6 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ConvGeometry, ConvKind, KernelProvider } from "./kernel_provider.ts";
 import { loadOneDnn } from "./onednn.ts";
+import { loadWasmSimdKernels, type ProviderLoad, wasmBackendMemory } from "./wasm_simd.ts";
 
 /** The kernel paths, fastest first. */
 export type KernelPath = "onednn" | "wasm-simd" | "composed";
@@ -71,15 +72,6 @@ function parseForced(): KernelPath | undefined {
   return value;
 }
 
-/** Loads the wasm SIMD provider; the module is imported lazily so a missing file costs nothing. */
-type WasmSimdLoader = () => Promise<KernelProvider | { reason: string }>;
-let wasmSimdLoader: WasmSimdLoader | null = null;
-
-/** Lets lib/runtime/wasm_simd.ts offer its provider (kept out of this module's imports). */
-export function offerWasmSimdKernels(loader: WasmSimdLoader): void {
-  wasmSimdLoader = loader;
-}
-
 function threadText(n: number): string {
   return `${n} thread${n === 1 ? "" : "s"}`;
 }
@@ -112,9 +104,10 @@ export async function chooseKernelPath(): Promise<KernelPathInfo> {
     if (forced) throw new Error(`${KERNELS_ENV}=onednn, but ${result.reason}`);
     skipped.push(`onednn: ${result.reason}`);
   }
-  const simd = wasmSimdLoader
-    ? await wasmSimdLoader()
-    : { reason: "lib/runtime/wasm_simd.ts is not loaded" };
+  const memory = wasmBackendMemory(tf.backend());
+  const simd: ProviderLoad = memory instanceof WebAssembly.Memory
+    ? await loadWasmSimdKernels(memory)
+    : memory;
   if ("conv" in simd) {
     return take(
       simd,
@@ -127,10 +120,18 @@ export async function chooseKernelPath(): Promise<KernelPathInfo> {
   return take(null, "composed", "no native kernels available (slowest path)");
 }
 
-/** Drops the provider (tests of the fallbacks; a process normally keeps its choice). */
-export function resetKernelPathForTests(): void {
-  provider = null;
-  chosen = null;
+/**
+ * Replaces the provider for the rest of the process: null runs the composed kernels. For
+ * tests and benchmarks that compare paths in one process; a run keeps its start-up choice.
+ */
+export function useKernelProvider(p: KernelProvider | null, reason = "chosen by the caller"): void {
+  provider = p;
+  chosen = {
+    path: p ? (p.name as KernelPath) : "composed",
+    detail: p ? `${p.detail}, ${threadText(p.threads())}` : "tfjs ops",
+    reason,
+    skipped: [],
+  };
 }
 
 /** The geometry of a convolution from tfjs's own arithmetic (padding, rounding, 'same'). */
@@ -286,15 +287,65 @@ const FAST: Record<string, (args: KernelArgs, p: KernelProvider) => tf.TensorInf
   },
 };
 
+/**
+ * A slice as copies of contiguous runs: the run is the innermost sliced axis times every
+ * full axis inside it. wasm copies one innermost row at a time, so the pad gradient of a
+ * ZeroPadding2D ([64, 66, 34, 16] → [64, 64, 32, 16]) made 131,072 copies of 16 floats
+ * (~17 ms each in the benchmarked step) where this makes 4,096 of 512.
+ */
+function runSlice(
+  heap: WasmHeap,
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+): tf.TensorInfo {
+  const out = heap.makeOutput(size, x.dtype);
+  const src = heap.typedArrayFromHeap(x);
+  const dst = heap.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  const strides = tf.util.computeStrides(x.shape);
+  let k = rank - 1; // the axes after k are taken whole
+  while (k > 0 && begin[k] === 0 && size[k] === x.shape[k]) k--;
+  const run = k === rank - 1 ? size[k] : size[k] * strides[k];
+  const outer = size.slice(0, k);
+  const count = outer.reduce((a, b) => a * b, 1);
+  const index = new Array<number>(k).fill(0);
+  let at = 0;
+  for (let n = 0; n < count; n++) {
+    let offset = begin[k] * (k === rank - 1 ? 1 : strides[k]);
+    for (let a = 0; a < k; a++) offset += (begin[a] + index[a]) * strides[a];
+    dst.set(src.subarray(offset, offset + run), at);
+    at += run;
+    for (let a = k - 1; a >= 0; a--) {
+      if (++index[a] < outer[a]) break;
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
+/** Kernels that need no provider: they run on every path. */
+const ALWAYS: Record<string, (args: KernelArgs) => tf.TensorInfo | null> = {};
+
+ALWAYS.Slice = ({ inputs, attrs, backend }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  if (x.dtype === "string" || x.shape.length === 0) return null;
+  const a = attrs as unknown as tf.SliceAttrs;
+  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, a.begin, a.size);
+  if (size.some((d) => d === 0)) return null;
+  return runSlice(backend as unknown as WasmHeap, x, begin, size);
+};
+
 /** Names of the kernels {@link registerFastKernels} wraps. */
-export const FAST_KERNELS = [...Object.keys(FAST), "Identity"] as const;
+export const FAST_KERNELS = [...Object.keys(FAST), ...Object.keys(ALWAYS), "Identity"] as const;
 
 let registered = false;
 
 /**
  * Wraps the wasm kernels of {@link FAST_KERNELS}: each asks the provider first and falls back
  * to the kernel registered before it (so call this after lib/runtime/wasm_kernels.ts's
- * registration and before the backend starts). `Identity` shares its input's buffer as the
+ * registration and before the backend starts). `Slice` copies contiguous runs (on every path).
+ * `Identity` shares its input's buffer as the
  * `cpu` backend does, where wasm's copies it (tfjs-layers clones tensors often; 39 ms of a
  * 1.2 s step in the prototype's profile). Idempotent.
  */
@@ -311,6 +362,15 @@ export function registerFastKernels(): void {
         const p = provider;
         return (p ? fast(args, p) : null) ?? previous.kernelFunc(args);
       },
+    });
+  }
+  for (const [name, fast] of Object.entries(ALWAYS)) {
+    const previous = tf.getKernel(name, "wasm");
+    if (!previous) continue;
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({
+      ...previous,
+      kernelFunc: (args) => fast(args) ?? previous.kernelFunc(args),
     });
   }
   const identity = tf.getKernel("Identity", "wasm");

@@ -4,8 +4,12 @@ import { initBackend } from "./backend.ts";
 import { Rng } from "./random.ts";
 import { relativeError, valuesOn } from "./testing.ts";
 import { checkNoLeak } from "./leak.ts";
+import { useKernelProvider } from "./fast_kernels.ts";
 
 await initBackend({ backend: "wasm", announce: false });
+// These tests are of the composed kernels, the last fallback: no native provider in front of
+// them (lib/runtime/fast_kernels_test.ts tests the native paths).
+useKernelProvider(null, "the composed kernels under test");
 
 const TOLERANCE = 1e-4;
 type Pad = "same" | "valid" | tf.backend_util.ExplicitPadding;

@@ -440,7 +440,7 @@ export async function loadWasmSimdKernels(
   const exports = instance.exports as unknown as Exports;
   const missing = EXPORT_NAMES.filter((n) => typeof exports[n] !== "function");
   if (missing.length) return { reason: `the wasm SIMD module lacks ${missing.join(", ")}` };
-  const detail = `project wasm SIMD module (wasm_kernels.c, SIMD128, 1 thread${
+  const detail = `project wasm SIMD module (wasm_kernels.c, SIMD128${
     shared ? ", shared heap" : ""
   })`;
   return new WasmSimdKernels(memory, exports, detail);

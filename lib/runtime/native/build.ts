@@ -28,8 +28,13 @@ export const NATIVE_BUILD_ENV = "REID_NATIVE_BUILD";
 const here = new URL(".", import.meta.url).pathname;
 const repoRoot = new URL("../../../", import.meta.url).pathname;
 
+/** Overrides the cache folder (tests of a machine where nothing is built yet). */
+export const NATIVE_DIR_ENV = "REID_NATIVE_DIR";
+
 /** The folder compiled artifacts are cached in. */
 export function nativeCacheDir(): string {
+  const dir = readEnv(NATIVE_DIR_ENV);
+  if (dir) return dir.endsWith("/") ? dir : `${dir}/`;
   return `${repoRoot}.cache/native/`;
 }
 
@@ -113,6 +118,10 @@ export async function artifactPath(artifact: NativeArtifact): Promise<string> {
   return `${nativeCacheDir()}${recipe.stem}-${hash}.${recipe.extension}`;
 }
 
+function relative(path: string): string {
+  return path.startsWith(repoRoot) ? path.slice(repoRoot.length) : path;
+}
+
 const inFlight = new Map<NativeArtifact, Promise<BuildResult>>();
 
 /**
@@ -150,7 +159,7 @@ async function build(
   if (!allowBuild) {
     return {
       ok: false,
-      reason: `${out.slice(repoRoot.length)} is not built and ${NATIVE_BUILD_ENV}=0 forbids ` +
+      reason: `${relative(out)} is not built and ${NATIVE_BUILD_ENV}=0 forbids ` +
         "building it now (run `deno task setup`)",
     };
   }
@@ -191,7 +200,7 @@ if (import.meta.main) {
   for (const artifact of Object.keys(RECIPES) as NativeArtifact[]) {
     const result = await buildNative(artifact, { force: Deno.args.includes("--force") });
     if (result.ok) {
-      const where = result.path.slice(repoRoot.length);
+      const where = relative(result.path);
       console.log(`${artifact}: ${result.built ? "built" : "up to date"} (${where})`);
     } else {
       failed = true;
