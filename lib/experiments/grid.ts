@@ -11,6 +11,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureWritableDir } from "../runtime/fs.ts";
+import { THREADS_ENV } from "../runtime/onednn.ts";
 import { resolveConfig } from "./config.ts";
 import type { StoreRoots } from "./cell.ts";
 import { importSpec } from "./cell_runner.ts";
@@ -108,6 +109,9 @@ async function runInWorker(key: CellKey, options: GridOptions): Promise<CellRepo
     const child = new Deno.Command(Deno.execPath(), {
       args,
       cwd: PROJECT_ROOT,
+      // One compute thread per worker, one worker per core: OpenMP threads of two workers
+      // would contend for the cores (the prototype saw oneDNN calls take 1 s under load).
+      env: { [THREADS_ENV]: "1", OMP_WAIT_POLICY: "PASSIVE" },
       stdout: "piped",
       stderr: "piped",
     }).spawn();
