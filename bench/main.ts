@@ -2,29 +2,32 @@
  * `deno task bench [train] [cpu] [eval]`: speed figures, printed, never asserted.
  *
  * - `train`: one training step (forward, backward, Adam) of the CPU-scale
- *   backbone (small BN ResNet, 64×32, batch 64) on wasm, beside the same
+ *   backbone (small BN ResNet, 64×32, batch 64) on wasm with the native kernel
+ *   path the machine has (lib/runtime/fast_kernels.ts), beside the same
  *   architecture in PyTorch (Debian's python3-torch), measured alternately in
- *   rounds within one run, since absolute timings on a shared machine drift.
- *   wasm runs single-threaded by default (threads are opt-in: lib/runtime/wasm_threads.ts), so
- *   both cores are used by two processes side by side, which is how the grid
- *   runner uses them; PyTorch gets 1 and 2 threads.
+ *   rounds within one run, since absolute timings on a shared machine drift:
+ *   1 thread against PyTorch's 1; 2 threads (`REID_THREADS=2`) and two
+ *   single-threaded processes side by side (how the grid runner uses both
+ *   cores) against PyTorch's 2. Then the time per kernel of one step and the
+ *   share of one core's fp32 peak the step reaches.
  * - `cpu`: one step of the same fixture on the pure-JS `cpu` backend (batch
  *   `--cpu-batch`, default 8).
  * - `eval`: Market-1501-scale CMC + mAP + mINP (bench/eval_bench.ts).
  *
- * The last line is the ratio wasm/PyTorch with both cores in use.
+ * The last line is `ratio vs PyTorch (1 thread): X`.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { initBackend } from "../lib/runtime/backend.ts";
-import { trainStepFixture } from "./train_step.ts";
+import { kernelBreakdown, trainStepFixture } from "./train_step.ts";
+import { fp32PeakPerCore, trainStepFlops } from "./flops.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
   allowPositionals: true,
   options: {
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     steps: { type: "string", default: "3" },
     batch: { type: "string", default: "64" },
     // The pure-JS backend takes many minutes for a batch of 64: time a smaller batch (img/s
@@ -109,10 +112,15 @@ interface WorkerResult {
 }
 
 /** Runs `count` benchmark processes, starting their timed steps together. */
-async function sideBySide(count: number, args: string[]): Promise<WorkerResult[]> {
+async function sideBySide(
+  count: number,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<WorkerResult[]> {
   const children = Array.from({ length: count }, () =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", `${here}train_worker.ts`, "--wait-for-go", ...args],
+      env,
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -152,42 +160,59 @@ let finalRatio: string | null = null;
 
 if (cases.includes("train")) {
   const info = await initBackend({ backend: "wasm" });
+  const kernels = info.kernels!;
   say(
     `train step: small BN ResNet 64×32, batch ${batch}, forward + backward + Adam; ` +
-      `median of ${rounds} alternating rounds × ${steps} steps`,
+      `median of ${rounds} alternating rounds × ${steps} steps; kernels: ${kernels.path} ` +
+      `(${kernels.detail})`,
   );
   const fixture = trainStepFixture(batch);
-  fixture.run(1);
+  await fixture.run(1);
   const peer1 = new TorchPeer(1);
   await peer1.ready();
   const peer2 = new TorchPeer(2);
   await peer2.ready();
-  const wasm1: number[] = [];
-  const wasm2: number[] = [];
-  const torch1: number[] = [];
-  const torch2: number[] = [];
+  const series = { wasm1: [], wasm2t: [], wasm2p: [], torch1: [], torch2: [] } as Record<
+    string,
+    number[]
+  >;
   const images = batch * steps;
+  const stepArgs = ["--steps", String(steps), "--batch", String(batch)];
   for (let r = 0; r < rounds; r++) {
     const start = performance.now();
-    fixture.run(steps);
-    wasm1.push(images / ((performance.now() - start) / 1000));
-    torch2.push(images / await peer2.time(steps));
-    const pair = await sideBySide(2, ["--steps", String(steps), "--batch", String(batch)]);
-    wasm2.push(pair.reduce((sum, p) => sum + (p.steps * p.batch) / p.seconds, 0));
-    torch1.push(images / await peer1.time(steps));
+    await fixture.run(steps);
+    series.wasm1.push(images / ((performance.now() - start) / 1000));
+    series.torch1.push(images / await peer1.time(steps));
+    const [twoThreads] = await sideBySide(1, stepArgs, { REID_THREADS: "2" });
+    series.wasm2t.push((twoThreads.steps * twoThreads.batch) / twoThreads.seconds);
+    series.torch2.push(images / await peer2.time(steps));
+    const pair = await sideBySide(2, stepArgs, { REID_THREADS: "1" });
+    series.wasm2p.push(pair.reduce((sum, p) => sum + (p.steps * p.batch) / p.seconds, 0));
     console.error(`  round ${r + 1}/${rounds} done`);
   }
-  fixture.dispose();
   await peer1.close();
   await peer2.close();
-  const [w1, w2, t1, t2] = [wasm1, wasm2, torch1, torch2].map(median);
-  const simd = info.simd ? "SIMD" : "no SIMD";
-  say(`  tfjs wasm (${simd}, 1 thread), 1 process      ${fmt(w1)} img/s`);
-  say(`  tfjs wasm, 2 processes side by side           ${fmt(w2)} img/s (sum)`);
-  say(`  PyTorch ${peer1.version} CPU, 1 thread               ${fmt(t1)} img/s`);
-  say(`  PyTorch ${peer2.version} CPU, 2 threads              ${fmt(t2)} img/s`);
-  say(`ratio wasm/PyTorch, one core each (1 process / 1 thread): ${(w1 / t1).toFixed(2)}`);
-  finalRatio = `ratio wasm/PyTorch, both cores (2 processes / 2 threads): ${(w2 / t2).toFixed(2)}`;
+  const m = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, median(v)]));
+  say(`  tfjs wasm + ${kernels.path}, 1 thread               ${fmt(m.wasm1)} img/s`);
+  say(`  tfjs wasm + ${kernels.path}, 2 threads (1 process)  ${fmt(m.wasm2t)} img/s`);
+  say(`  tfjs wasm + ${kernels.path}, 2 processes × 1 thread ${fmt(m.wasm2p)} img/s (sum)`);
+  say(`  PyTorch ${peer1.version} CPU, 1 thread                 ${fmt(m.torch1)} img/s`);
+  say(`  PyTorch ${peer2.version} CPU, 2 threads                ${fmt(m.torch2)} img/s`);
+  say(
+    `ratio vs PyTorch 2 threads: 2 threads ${(m.wasm2t / m.torch2).toFixed(2)}, ` +
+      `2 processes ${(m.wasm2p / m.torch2).toFixed(2)}`,
+  );
+  for (const line of await kernelBreakdown(fixture, batch)) say(line);
+  fixture.dispose();
+  const flops = trainStepFlops(batch);
+  const peak = fp32PeakPerCore();
+  const achieved = (flops * m.wasm1) / batch;
+  say(
+    `  convolution arithmetic ${(flops / 1e9).toFixed(2)} GFLOP per step → ` +
+      `${(achieved / 1e9).toFixed(1)} GFLOP/s on 1 thread = ` +
+      `${(100 * achieved / peak.flops).toFixed(0)}% of one core's fp32 peak (${peak.how})`,
+  );
+  finalRatio = `ratio vs PyTorch (1 thread): ${(m.wasm1 / m.torch1).toFixed(2)}`;
 }
 
 if (cases.includes("cpu")) {

@@ -11,7 +11,7 @@ import { Rng } from "../lib/runtime/random.ts";
 /** A ready-to-run training step and what it needs to be disposed. */
 export interface TrainStepFixture {
   /** Runs `n` steps and returns the last loss. */
-  run(n: number): number;
+  run(n: number): Promise<number>;
   dispose(): void;
 }
 
@@ -43,11 +43,11 @@ export function trainStepFixture(batch = 64, seed = 0): TrainStepFixture {
       return tf.losses.softmaxCrossEntropy(labels, tf.matMul(features, classifier)) as tf.Scalar;
     });
   return {
-    run(n: number): number {
+    async run(n: number): Promise<number> {
       let last = NaN;
       for (let i = 0; i < n; i++) {
         const value = optimizer.minimize(loss, true, variables)!;
-        last = value.dataSync()[0];
+        last = (await value.data())[0]; // the readback also waits for the step to finish
         value.dispose();
       }
       return last;
@@ -58,4 +58,28 @@ export function trainStepFixture(batch = 64, seed = 0): TrainStepFixture {
       tf.dispose([classifier, x, labels]);
     },
   };
+}
+
+/**
+ * Where one step's time goes: `tf.profile` of one step, kernel times summed by kernel name
+ * (native kernels are single calls, so nothing is counted twice), largest first.
+ */
+export async function kernelBreakdown(fixture: TrainStepFixture, batch: number): Promise<string[]> {
+  const profile = await tf.profile(() => fixture.run(1));
+  const byName = new Map<string, { ms: number; calls: number }>();
+  let total = 0;
+  for (const k of profile.kernels) {
+    const ms = await k.kernelTimeMs as number;
+    const entry = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += ms;
+    entry.calls += 1;
+    byName.set(k.name, entry);
+    total += ms;
+  }
+  const rows = [...byName].sort((a, b) => b[1].ms - a[1].ms);
+  const lines = [`  one step (batch ${batch}) by kernel, ${total.toFixed(0)} ms in kernels:`];
+  for (const [name, { ms, calls }] of rows.slice(0, 12)) {
+    lines.push(`    ${ms.toFixed(1).padStart(7)} ms  ${String(calls).padStart(3)}×  ${name}`);
+  }
+  return lines;
 }

@@ -23,7 +23,7 @@ const steps = Number(values.steps);
 const batch = Number(values.batch);
 const info = await initBackend({ args: Deno.args, announce: false });
 const fixture = trainStepFixture(batch);
-fixture.run(Number(values.warmup));
+await fixture.run(Number(values.warmup));
 if (values["wait-for-go"]) {
   // Side-by-side runs start their timed steps together, once every process has warmed up.
   console.log("ready");
@@ -32,7 +32,9 @@ if (values["wait-for-go"]) {
   reader.releaseLock();
 }
 const start = performance.now();
-const loss = fixture.run(steps);
+const loss = await fixture.run(steps);
 const seconds = (performance.now() - start) / 1000;
 fixture.dispose();
-console.log(JSON.stringify({ backend: info.name, steps, batch, seconds, loss }));
+console.log(
+  JSON.stringify({ backend: info.name, kernels: info.kernels?.path, steps, batch, seconds, loss }),
+);

@@ -84,13 +84,13 @@ function timeConv(reps: number): number {
   return median(times);
 }
 
-function timeTrain(steps: number): number {
+async function timeTrain(steps: number): Promise<number> {
   const fixture = trainStepFixture(BATCH);
-  fixture.run(1);
+  await fixture.run(1);
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const start = performance.now();
-    fixture.run(1);
+    await fixture.run(1);
     times.push(performance.now() - start);
   }
   fixture.dispose();
@@ -108,7 +108,7 @@ async function child(variant: Variant, reps: number): Promise<void> {
   const actual = await startWasm(variant.build, variant.threads);
   const cpu = processCpuSeconds();
   const wall = performance.now();
-  const ms = variant.what === "conv" ? timeConv(reps) : timeTrain(reps);
+  const ms = variant.what === "conv" ? timeConv(reps) : await timeTrain(reps);
   const cpuPerWall = (processCpuSeconds() - cpu) / ((performance.now() - wall) / 1000);
   const result: ChildResult = { ...variant, threads: actual, ms, cpuPerWall };
   console.log(JSON.stringify(result));
