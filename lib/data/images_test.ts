@@ -51,7 +51,7 @@ Deno.test("decodeImage: png/bmp exact at native size, jpg close; resize; corrupt
   });
 });
 
-Deno.test("pixelsToFloat / gatherToTensor normalise per channel, NHWC", () => {
+Deno.test("pixelsToFloat / gatherToTensor normalise per channel, NHWC", async () => {
   const pixels = new Uint8Array([0, 128, 255, 255, 255, 255]);
   const size = { height: 1, width: 1 };
   assert.deepEqual([...pixelsToFloat(pixels, size, 1, 1)], [1, 1, 1]);
@@ -61,7 +61,7 @@ Deno.test("pixelsToFloat / gatherToTensor normalise per channel, NHWC", () => {
   const before = tf.memory().numTensors;
   const t = gatherToTensor(pixels, size, [1, 0, 1]);
   assert.deepEqual(t.shape, [3, 1, 1, 3]);
-  assert.deepEqual([...t.dataSync()].slice(0, 6), [1, 1, 1, 0, Math.fround(128 / 255), 1]);
+  assert.deepEqual([...await t.data()].slice(0, 6), [1, 1, 1, 0, Math.fround(128 / 255), 1]);
   t.dispose();
   assert.equal(tf.memory().numTensors, before);
   const stats = channelStatistics(pixels);

@@ -17,16 +17,6 @@ const CALL = new RegExp(
   `\\.(${["data", "read", "array"].map((n) => `${n}Sync`).join("|")})\\s*\\(`,
 );
 
-/**
- * Files this change may not edit (their owners are rewriting them); each must still hold
- * a match, so an entry is dropped as soon as its owner converts the file.
- */
-const PENDING = new Set([
-  "lib/nn/backbones/backbones_test.ts",
-  "lib/nn/backbones/small_resnet_test.ts",
-  "lib/data/images_test.ts",
-]);
-
 /** Source lines with comments blanked (line numbers kept). */
 function codeLines(source: string): string[] {
   const blanked = source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, " "));
@@ -87,16 +77,10 @@ Deno.test("the search finds a readback in code and skips comments", () => {
 
 Deno.test("no synchronous tensor readback in lib/, tests/ or the notebooks' code", async () => {
   const hits: string[] = [];
-  const pendingSeen = new Set<string>();
   const all = await sources();
   assert.ok(all.some((s) => s.name.includes(".ipynb cell")), "no notebook code cell was read");
   for (const { name, text } of all) {
-    const found = findSyncReadbacks(name, text);
-    if (PENDING.has(name)) {
-      if (found.length > 0) pendingSeen.add(name);
-      continue;
-    }
-    hits.push(...found);
+    hits.push(...findSyncReadbacks(name, text));
   }
   assert.deepEqual(
     hits,
@@ -104,6 +88,4 @@ Deno.test("no synchronous tensor readback in lib/, tests/ or the notebooks' code
     `synchronous readbacks (they throw on webgpu; use await t.data() / t.array()):\n` +
       hits.join("\n"),
   );
-  const converted = [...PENDING].filter((name) => !pendingSeen.has(name));
-  assert.deepEqual(converted, [], "converted: remove these from PENDING");
 });

@@ -80,7 +80,7 @@ Deno.test("mobileNetV1: Keras parameter count at α = 1, shapes at α = 0.25", (
   small.dispose();
 });
 
-Deno.test("twoStream: modality-specific stages, shared rest, RGB rows then IR rows", () => {
+Deno.test("twoStream: modality-specific stages, shared rest, RGB rows then IR rows", async () => {
   const stages = smallResNetStages({ inputShape: [16, 8, 3], widths: [4, 8] });
   // Stages: stem, stage1, stage2. sharedFrom 2: stem + stage1 per modality.
   const model = twoStream(stages, { sharedFrom: 2, seed: 3, name: "ts" });
@@ -92,7 +92,7 @@ Deno.test("twoStream: modality-specific stages, shared rest, RGB rows then IR ro
   assert.ok(model.weights.some((w) => w.originalName.startsWith("ts_ir_layer1_0_conv1")));
   assert.ok(model.weights.some((w) => w.originalName.startsWith("ts_layer2_0_conv1")));
   const rng = new Rng(4);
-  const out = tf.tidy(() => {
+  const gaps = tf.tidy(() => {
     const rgb = tf.tensor4d(rng.normalArray(3 * 16 * 8 * 3), [3, 16, 8, 3]);
     const ir = tf.tensor4d(rng.normalArray(2 * 16 * 8 * 3), [2, 16, 8, 3]);
     const both = model.apply([rgb, ir]) as tf.Tensor;
@@ -101,11 +101,17 @@ Deno.test("twoStream: modality-specific stages, shared rest, RGB rows then IR ro
     const rowsRgb = swapped.slice(0, 2), rowsIr = swapped.slice(2, 2);
     return {
       shape: both.shape,
-      streamGap: rowsRgb.sub(rowsIr).abs().max().dataSync()[0],
+      streamGap: rowsRgb.sub(rowsIr).abs().max(),
       // In inference mode rows are independent: RGB rows match a run with other IR images.
-      rowGap: both.slice(0, 2).sub(rowsRgb).abs().max().dataSync()[0],
+      rowGap: both.slice(0, 2).sub(rowsRgb).abs().max(),
     };
   });
+  const out = {
+    shape: gaps.shape,
+    streamGap: (await gaps.streamGap.data())[0],
+    rowGap: (await gaps.rowGap.data())[0],
+  };
+  tf.dispose([gaps.streamGap, gaps.rowGap]);
   assert.deepEqual(out.shape, [5, 8]);
   assert.ok(out.streamGap > 1e-4, "the two streams should differ");
   assert.ok(out.rowGap < 1e-5, `RGB rows should not depend on the IR batch (${out.rowGap})`);
@@ -131,7 +137,7 @@ Deno.test("training: a tiny small-ResNet's loss falls, with a flat tensor count"
     w.read() as tf.Variable
   );
   const losses: number[] = [];
-  const step = () => {
+  const step = async () => {
     const cost = optimizer.minimize(
       () =>
         tf.tidy(() =>
@@ -140,7 +146,7 @@ Deno.test("training: a tiny small-ResNet's loss falls, with a flat tensor count"
       true,
       vars,
     );
-    losses.push(cost!.dataSync()[0]);
+    losses.push((await cost!.data())[0]);
     cost!.dispose();
   };
   await checkNoLeak(step, { burnIn: 2, steps: 3, label: "small resnet step" });
@@ -155,7 +161,7 @@ Deno.test("training: a tiny small-ResNet's loss falls, with a flat tensor count"
   head.dispose();
 });
 
-Deno.test("convBn: a strided 3×3 conv pads like PyTorch's padding=1 (not TF's 'same')", () => {
+Deno.test("convBn: a strided 3×3 conv pads like PyTorch's padding=1 (not TF's 'same')", async () => {
   const input = tf.input({ shape: [4, 4, 1] });
   const out = convBn(input, {
     filters: 1,
@@ -169,9 +175,9 @@ Deno.test("convBn: a strided 3×3 conv pads like PyTorch's padding=1 (not TF's '
   const model = tf.model({ inputs: input, outputs: out });
   model.getLayer("c").setWeights([tf.ones([3, 3, 1, 1])]);
   const x = Array.from({ length: 16 }, (_, i) => i + 1); // row-major 4×4
-  const got = tf.tidy(() =>
-    Array.from((model.predict(tf.tensor4d(x, [1, 4, 4, 1])) as tf.Tensor).dataSync())
-  );
+  const prediction = tf.tidy(() => model.predict(tf.tensor4d(x, [1, 4, 4, 1])) as tf.Tensor);
+  const got = Array.from(await prediction.data());
+  prediction.dispose();
   // PyTorch: output (i, j) sums input rows 2i−1..2i+1 and columns 2j−1..2j+1 inside the image;
   // BN at initial statistics divides by √(1 + 1e-5).
   const at = (r: number, c: number) => (r < 0 || c < 0 || r > 3 || c > 3 ? 0 : x[r * 4 + c]);

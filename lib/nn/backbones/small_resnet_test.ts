@@ -42,7 +42,7 @@ Deno.test("smallResNet: feature map without pooling is 8×4", () => {
   model.dispose();
 });
 
-Deno.test("smallResNet: same seed gives identical weights, another seed differs", () => {
+Deno.test("smallResNet: same seed gives identical weights, another seed differs", async () => {
   const options = { widths: [4, 8], blocksPerStage: [1, 2] };
   const a = smallResNet({ ...options, seed: 7 });
   const b = smallResNet({ ...options, seed: 7 });
@@ -50,12 +50,12 @@ Deno.test("smallResNet: same seed gives identical weights, another seed differs"
   const names = a.weights.map((w) => w.originalName);
   assert.deepEqual(b.weights.map((w) => w.originalName), names);
   let differing = 0;
-  a.weights.forEach((w, i) => {
-    const va = w.read().dataSync();
-    assert.deepEqual(b.weights[i].read().dataSync(), va, `weight ${w.name} differs for one seed`);
-    const vc = c.weights[i].read().dataSync();
+  for (const [i, w] of a.weights.entries()) {
+    const va = await w.read().data();
+    assert.deepEqual(await b.weights[i].read().data(), va, `weight ${w.name} differs for one seed`);
+    const vc = await c.weights[i].read().data();
     if (va.some((v, j) => v !== vc[j])) differing++;
-  });
+  }
   const kernels = a.weights.filter((w) => w.originalName.endsWith("kernel")).length;
   assert.equal(differing, kernels, "every conv kernel should change with the seed");
   for (const m of [a, b, c]) m.dispose();
