@@ -21,7 +21,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import type { ConvGeometry } from "../lib/runtime/kernel_provider.ts";
+import { type ConvGeometry, convGeometry } from "../lib/runtime/kernel_provider.ts";
 import { wasmBinaryDir } from "../lib/runtime/backend.ts";
 import { conv2dFilterGradient, conv2dInputGradient } from "../lib/runtime/wasm_kernels.ts";
 import { loadWasmSimdKernels, wasmBackendMemory } from "../lib/runtime/wasm_simd.ts";
@@ -173,25 +173,7 @@ const LAYERS: Layer[] = [
 ];
 
 function geometryOf(l: Layer): ConvGeometry {
-  const info = tf.backend_util.computeConv2DInfo(l.x, l.filter, l.strides, 1, l.pad);
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: 1,
-    dilationWidth: 1,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-    groups: 1,
-  };
+  return convGeometry(l.x, l.filter, { strides: l.strides, pad: l.pad }, false);
 }
 
 const fmt = (v: number) => v.toFixed(1).padStart(8);

@@ -15,7 +15,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ConvGeometry, ConvKind, KernelProvider } from "./kernel_provider.ts";
+import {
+  type ConvGeometry,
+  convGeometry,
+  type ConvKind,
+  type KernelProvider,
+} from "./kernel_provider.ts";
 import { loadOneDnn } from "./onednn.ts";
 import { loadWasmSimdKernels, type ProviderLoad, wasmBackendMemory } from "./wasm_simd.ts";
 
@@ -131,47 +136,6 @@ export function useKernelProvider(p: KernelProvider | null, reason = "chosen by 
     detail: p ? `${p.detail}, ${threadText(p.threads())}` : "tfjs ops",
     reason,
     skipped: [],
-  };
-}
-
-/** The geometry of a convolution from tfjs's own arithmetic (padding, rounding, 'same'). */
-export function convGeometry(
-  xShape: readonly number[],
-  filterShape: readonly number[],
-  attrs: {
-    strides: number | [number, number];
-    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-    dilations?: number | [number, number];
-    dimRoundingMode?: "floor" | "round" | "ceil";
-  },
-  depthwise: boolean,
-): ConvGeometry {
-  const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    depthwise,
-  );
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-    groups: depthwise ? info.inChannels : 1,
   };
 }
 

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
 
 /** What a convolution call computes. */
 export type ConvKind = "forward" | "inputGradient" | "filterGradient";
@@ -32,7 +33,53 @@ export interface ConvGeometry {
   dilationWidth: number;
   padTop: number;
   padLeft: number;
+  /** Padding after the last row/column, as tfjs computes it (rows a stride leaves unread are not padding). */
+  padBottom: number;
+  padRight: number;
   groups: number;
+}
+
+/** The geometry of a convolution from tfjs's own arithmetic (padding, rounding, 'same'). */
+export function convGeometry(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: {
+    strides: number | [number, number];
+    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+    dilations?: number | [number, number];
+    dimRoundingMode?: "floor" | "round" | "ceil";
+  },
+  depthwise: boolean,
+): ConvGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    depthwise,
+  );
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    dilationHeight: info.dilationHeight,
+    dilationWidth: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+    padBottom: info.padInfo.bottom,
+    padRight: info.padInfo.right,
+    groups: depthwise ? info.inChannels : 1,
+  };
 }
 
 /** Shape of a batch-norm input seen as [N, H, W, C] (a batch of vectors is [M, 1, 1, C]). */

@@ -18,6 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { type ConvGeometry, convGeometry } from "./kernel_provider.ts";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
 
@@ -27,61 +28,6 @@ export interface ConvGradientOptions {
   pad: Pad;
   dilations?: number | [number, number];
   dimRoundingMode?: "floor" | "round" | "ceil";
-}
-
-/** Geometry of a convolution shared by the filter and input gradients. */
-interface ConvGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padTop: number;
-  padLeft: number;
-  padBottom: number;
-  padRight: number;
-}
-
-function geometry(
-  xShape: number[],
-  filterShape: number[],
-  options: ConvGradientOptions,
-  depthwise: boolean,
-): ConvGeometry {
-  const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    options.strides,
-    options.dilations ?? 1,
-    options.pad,
-    options.dimRoundingMode,
-    depthwise,
-  );
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-    padBottom: info.padInfo.bottom,
-    padRight: info.padInfo.right,
-  };
 }
 
 /**
@@ -138,7 +84,7 @@ export function conv2dFilterGradient(
   options: ConvGradientOptions,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const g = geometry(x.shape, filterShape, options, false);
+    const g = convGeometry(x.shape, filterShape, options, false);
     const inputByChannel = tf.transpose(padForTaps(x, g), [3, 1, 2, 0]) as tf.Tensor4D;
     const gradAsFilter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
     const grad = tf.conv2d(
@@ -167,7 +113,7 @@ export function conv2dInputGradient(
   options: ConvGradientOptions,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const g = geometry(inputShape, filter.shape, options, false);
+    const g = convGeometry(inputShape, filter.shape, options, false);
     if (g.strideHeight > 1 || g.strideWidth > 1) return stridedInputGradient(dy, filter, g);
     const reachHeight = (g.filterHeight - 1) * g.dilationHeight;
     const reachWidth = (g.filterWidth - 1) * g.dilationWidth;
@@ -279,7 +225,7 @@ export function depthwiseFilterGradient(
   options: ConvGradientOptions,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const g = geometry(x.shape, filterShape, options, true);
+    const g = convGeometry(x.shape, filterShape, options, true);
     const [kh, kw, inC, mult] = filterShape;
     const rows = g.batch * g.outHeight * g.outWidth;
     const dyByChannel = tf.reshape(dy, [rows, inC, mult]);
@@ -325,7 +271,7 @@ export function depthwiseInputGradient(
   options: ConvGradientOptions,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const g = geometry(inputShape, filter.shape, options, true);
+    const g = convGeometry(inputShape, filter.shape, options, true);
     const [kh, kw, inC, mult] = filter.shape;
     const dyByChannel = tf.reshape(dy, [g.batch, g.outHeight, g.outWidth, inC, mult]);
     const spreadHeight = g.outHeight * g.strideHeight;

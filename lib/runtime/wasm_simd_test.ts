@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend.ts";
-import type { BatchNormShape, ConvGeometry, KernelProvider } from "./kernel_provider.ts";
+import {
+  type BatchNormShape,
+  type ConvGeometry,
+  convGeometry,
+  type KernelProvider,
+} from "./kernel_provider.ts";
 import { buildNative } from "./native/build.ts";
 import { Rng } from "./random.ts";
 import { relativeError } from "./testing.ts";
@@ -35,33 +40,12 @@ interface ConvCase {
 }
 
 function geometryOf(c: ConvCase): ConvGeometry {
-  const info = tf.backend_util.computeConv2DInfo(
+  return convGeometry(
     c.x,
     c.filter,
-    c.strides ?? 1,
-    c.dilations ?? 1,
-    c.pad,
-    undefined,
+    { strides: c.strides ?? 1, pad: c.pad, dilations: c.dilations ?? 1 },
     c.depthwise ?? false,
   );
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    dilationHeight: info.dilationHeight,
-    dilationWidth: info.dilationWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-    groups: c.depthwise ? info.inChannels : 1,
-  };
 }
 
 /** Every conv of the default small ResNet (64×32×3 input, widths 16-32-64-128), batch 2. */
