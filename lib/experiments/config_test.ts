@@ -2,6 +2,15 @@ import assert from "node:assert/strict";
 import { canonicalJson, deepMerge, resolveConfig, sha256Hex } from "./config.ts";
 import { spec as toy } from "./testdata/toy_spec.ts";
 
+Deno.test("deepMerge switches a null section on with a whole object, and off with null", () => {
+  const base = { pretrain: null as null | { steps: number }, model: { depth: 2 } };
+  assert.deepEqual(deepMerge(base, { pretrain: { steps: 4 } }), {
+    pretrain: { steps: 4 },
+    model: { depth: 2 },
+  });
+  assert.deepEqual(deepMerge(base, { model: null as never }), { pretrain: null, model: null });
+});
+
 Deno.test("deepMerge merges objects, replaces arrays, rejects unknown keys", () => {
   const base = { a: 1, opt: { lr: 0.1, betas: [0.9, 0.999] }, flags: { x: true, y: false } };
   const merged = deepMerge(base, { opt: { betas: [0.5, 0.999] }, flags: { y: true } });

@@ -316,6 +316,8 @@ export const PAPER_BASE: CmganConfig = {
 export const QUICK_DELTA: Delta<CmganConfig> = {
   data: { root: "data/cmgan-quick", world: QUICK_WORLD },
   model: {
+    // At paper scale too: quick mode is a smoke test that needs no ImageNet weights.
+    pretrained: null,
     pretrain: {
       ...CPU_PRETRAIN,
       sources: ["market1501"],
@@ -472,3 +474,43 @@ export const ROWS: RowSpec<CmganConfig>[] = [
     delta: { loss: { margin: xi } },
   })),
 ];
+
+/** A data folder of the world drawn with seed `worldSeed`: `world<N>/` inside the default one. */
+export function worldFolder(root: string, worldSeed: number): string {
+  return `${root.replace(/\/+$/, "")}/world${worldSeed}`;
+}
+
+/**
+ * `config` on the synthetic worlds drawn with seed `worldSeed` (`reproduce --world-seed`):
+ * the SYSU-like world and the Market-/Duke-like worlds the stand-in is pretrained on are
+ * all drawn with that seed, each rendered into a `world<N>/` folder of its own (pixel cache
+ * and pretrained weights too), so nothing of the default worlds is overwritten or reused.
+ * The difficulty knobs stay as calibrated: only the draw changes. A config that reads the
+ * real SYSU-MM01 has no world to redraw. See lib/papers/cmgan/README.md, 'World seeds'.
+ */
+export function withWorldSeed(config: CmganConfig, worldSeed: number): CmganConfig {
+  if (!config.data.synthetic) {
+    throw new Error(
+      `cmGAN: data at ${config.data.root} is real; --world-seed needs synthetic data`,
+    );
+  }
+  const pretrain = config.model.pretrain;
+  return {
+    ...config,
+    data: {
+      ...config.data,
+      root: worldFolder(config.data.root, worldSeed),
+      cache: worldFolder(config.data.cache, worldSeed),
+      worldSeed,
+    },
+    model: {
+      ...config.model,
+      pretrain: pretrain === null ? null : {
+        ...pretrain,
+        root: worldFolder(pretrain.root, worldSeed),
+        out: worldFolder(pretrain.out, worldSeed),
+        worldSeed,
+      },
+    },
+  };
+}
