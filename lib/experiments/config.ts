@@ -14,7 +14,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * `base` with `delta` merged in: objects merge recursively, everything else (arrays
- * included) is replaced; `undefined` in the delta leaves the base value. Keys absent
+ * included) is replaced, and so is a null base value; `undefined` in the delta leaves the
+ * base value. Keys absent
  * from `base` are an error naming their path and `source`. Neither input is modified.
  */
 export function deepMerge<C extends Config>(
@@ -28,6 +29,9 @@ export function deepMerge<C extends Config>(
 function mergeAt(base: unknown, delta: unknown, path: string, source: string): unknown {
   if (delta === undefined) return clone(base);
   if (isPlainObject(delta)) {
+    // A section that is off (null, e.g. cmGAN's `pretrain` at paper scale) is switched on by
+    // a whole object, as an object may be switched off by null.
+    if (base === null) return clone(delta);
     if (!isPlainObject(base)) {
       throw new Error(
         `${source}: "${path || "."}" is an object in the delta but not in the base config`,
