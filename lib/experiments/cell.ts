@@ -157,7 +157,10 @@ export async function runCellAndStore(
   if (row.scales && !row.scales.includes(key.scale)) {
     throw new Error(`${keyText(key)}: row "${row.id}" does not run at scale ${key.scale}`);
   }
-  const { config, hash } = await resolveConfig(spec, key.scale, key.row, { quick: key.quick });
+  const { config, hash } = await resolveConfig(spec, key.scale, key.row, {
+    quick: key.quick,
+    worldSeed: key.worldSeed,
+  });
   if (!options.force) {
     const stored = await reusableResult(roots.results, key, hash);
     if (stored) {
@@ -212,6 +215,7 @@ export async function runCellAndStore(
     scale: key.scale,
     quick: key.quick,
     seed: key.seed,
+    ...(key.worldSeed === undefined ? {} : { worldSeed: key.worldSeed }),
     config,
     configHash: hash,
     versions: {

@@ -4,7 +4,7 @@
  *
  * ```
  * deno run -A lib/experiments/cell_runner.ts --spec <module URL> --row R --seed N
- *   --scale cpu|paper [--quick] [--force] --results DIR --work DIR [--backend NAME]
+ *   --scale cpu|paper [--quick] [--world-seed N] [--force] --results DIR --work DIR [--backend NAME]
  * ```
  *
  * The last line on stdout is a JSON report: `{"status": "done"|"reused"|"failed", ...}`.
@@ -42,6 +42,7 @@ async function main(): Promise<number> {
       seed: { type: "string" },
       scale: { type: "string", default: "cpu" },
       quick: { type: "boolean", default: false },
+      "world-seed": { type: "string" },
       force: { type: "boolean", default: false },
       results: { type: "string", default: "results" },
       work: { type: "string", default: "data/runs" },
@@ -60,6 +61,10 @@ async function main(): Promise<number> {
     if (!Number.isSafeInteger(seed) || seed < 0) {
       throw new Error(`cell_runner: bad --seed ${values.seed}`);
     }
+    const worldSeed = values["world-seed"] === undefined ? undefined : Number(values["world-seed"]);
+    if (worldSeed !== undefined && (!Number.isSafeInteger(worldSeed) || worldSeed < 0)) {
+      throw new Error(`cell_runner: bad --world-seed ${values["world-seed"]}`);
+    }
     await initBackend({ args: values.backend ? ["--backend", values.backend] : [] });
     const spec = await importSpec(values.spec);
     const outcome = await runCellAndStore(
@@ -70,6 +75,7 @@ async function main(): Promise<number> {
         row: values.row,
         seed,
         quick: values.quick,
+        worldSeed,
       },
       { results: values.results, work: values.work },
       { force: values.force },

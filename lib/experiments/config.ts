@@ -115,14 +115,25 @@ export async function resolveConfig<C extends Config>(
   spec: PaperSpec<C>,
   scale: Scale,
   rowId: string,
-  options: { quick?: boolean } = {},
+  options: { quick?: boolean; worldSeed?: number } = {},
 ): Promise<ResolvedConfig<C>> {
   const row = findRow(spec, rowId);
   let config = deepMerge(spec.base[scale], row.delta, `${spec.paper} row "${row.id}"`);
   if (options.quick && spec.quick) {
     config = deepMerge(config, spec.quick, `${spec.paper} quick delta`);
   }
-  const text = canonicalJson({ paper: spec.paper, version: spec.version ?? "", config } as Json);
+  const worldSeed = options.worldSeed;
+  if (worldSeed !== undefined) {
+    checkWorldSeed(worldSeed);
+    if (!spec.withWorldSeed) {
+      throw new Error(`paper ${spec.paper} cannot regenerate its world (no withWorldSeed)`);
+    }
+    config = spec.withWorldSeed(config, worldSeed);
+  }
+  // The world seed is hashed besides the config (absent by default: default hashes stay).
+  const text = canonicalJson(
+    { paper: spec.paper, version: spec.version ?? "", config, worldSeed } as Json,
+  );
   return { config, hash: await sha256Hex(text) };
 }
 
@@ -134,13 +145,22 @@ export async function resolveConfig<C extends Config>(
 export async function gridDefinition(
   spec: PaperSpec,
   scale: Scale,
-  options: { quick?: boolean; seeds: readonly number[]; rows?: readonly string[] },
+  options: {
+    quick?: boolean;
+    seeds: readonly number[];
+    rows?: readonly string[];
+    worldSeed?: number;
+  },
 ): Promise<{ hashes: Map<string, string>; seeds: readonly number[] }> {
   const hashes = new Map<string, string>();
   for (const row of spec.rows) {
     const wanted = options.rows ? options.rows.includes(row.id) : true;
     if (!wanted || (row.scales && !row.scales.includes(scale))) continue;
-    hashes.set(row.id, (await resolveConfig(spec, scale, row.id, { quick: options.quick })).hash);
+    const { hash } = await resolveConfig(spec, scale, row.id, {
+      quick: options.quick,
+      worldSeed: options.worldSeed,
+    });
+    hashes.set(row.id, hash);
   }
   return { hashes, seeds: options.seeds };
 }
@@ -152,4 +172,11 @@ export function seedList(spec: Pick<PaperSpec, "seeds">, n?: number): number[] {
     throw new Error(`the number of seeds must be a positive integer, got ${count}`);
   }
   return Array.from({ length: count }, (_, i) => i);
+}
+
+/** Throws unless `worldSeed` is a world seed: a non-negative safe integer. */
+export function checkWorldSeed(worldSeed: number): void {
+  if (!Number.isSafeInteger(worldSeed) || worldSeed < 0) {
+    throw new Error(`the world seed must be a non-negative integer, got ${worldSeed}`);
+  }
 }

@@ -29,6 +29,8 @@ export interface GridOptions {
   scale: Scale;
   seeds: number[];
   quick?: boolean;
+  /** Run on the synthetic world of this seed (see {@link CellKey.worldSeed}); default: the spec's own. */
+  worldSeed?: number;
   /** Retrain cells even when a result with the same config hash exists. */
   force?: boolean;
   /** Only these rows (plus the rows they need). Default: all rows that run at the scale. */
@@ -100,6 +102,7 @@ async function runInWorker(key: CellKey, options: GridOptions): Promise<CellRepo
     resolve(options.roots.work),
   ];
   if (key.quick) args.push("--quick");
+  if (key.worldSeed !== undefined) args.push("--world-seed", String(key.worldSeed));
   if (options.force) args.push("--force");
   if (options.backend) args.push("--backend", options.backend);
   const t0 = performance.now();
@@ -206,6 +209,7 @@ export async function runGrid(options: GridOptions): Promise<GridReport> {
   const log = options.log ?? ((line: string) => console.error(line));
   const workers = options.workers ?? 2;
   const quick = options.quick ?? false;
+  const worldSeed = options.worldSeed;
   const rows = selectRows(spec, options.scale, options.rows);
   await ensureWritableDir(options.roots.results, "results folder");
   await ensureWritableDir(options.roots.work, "work folder");
@@ -214,9 +218,10 @@ export async function runGrid(options: GridOptions): Promise<GridReport> {
   const pending: CellKey[] = [];
   for (const row of rows) {
     for (const seed of options.seeds) {
-      const key: CellKey = { paper: spec.paper, scale: options.scale, row, seed, quick };
+      const key: CellKey = { paper: spec.paper, scale: options.scale, row, seed, quick, worldSeed };
+      // Resolving also checks the world seed (and the spec's support for it) before any work.
+      const { hash } = await resolveConfig(spec, options.scale, row, { quick, worldSeed });
       if (!options.force) {
-        const { hash } = await resolveConfig(spec, options.scale, row, { quick });
         if (await reusableResult(options.roots.results, key, hash)) {
           reports.set(keyText(key), {
             key,
@@ -231,7 +236,8 @@ export async function runGrid(options: GridOptions): Promise<GridReport> {
     }
   }
   log(
-    `[grid] ${spec.paper} ${options.scale}${quick ? " (quick)" : ""}: ${rows.length} rows × ` +
+    `[grid] ${spec.paper} ${options.scale}${quick ? " (quick)" : ""}` +
+      `${worldSeed === undefined ? "" : ` (world seed ${worldSeed})`}: ${rows.length} rows × ` +
       `${options.seeds.length} seeds; ${reports.size} reused, ${pending.length} to run on ${workers} workers`,
   );
 
@@ -289,7 +295,7 @@ export async function runGrid(options: GridOptions): Promise<GridReport> {
   }
   const cells = rows.flatMap((row) =>
     options.seeds.map((seed) =>
-      reports.get(keyText({ paper: spec.paper, scale: options.scale, row, seed, quick }))
+      reports.get(keyText({ paper: spec.paper, scale: options.scale, row, seed, quick, worldSeed }))
     )
   ).filter((r): r is CellReport => r !== undefined);
   return {

@@ -7,7 +7,13 @@
  * ```
  * deno task reproduce [--paper P]... [--scale cpu|paper] [--seeds N] [--quick] [--force]
  *                     [--workers 2] [--backend wasm|cpu|tensorflow] [--skip-notebooks]
+ *                     [--world-seed N]
  * ```
+ *
+ * `--world-seed N` regenerates every synthetic world with seed N, in folders of its own
+ * (each spec's `withWorldSeed`), and stores the results under `results/<paper>/<scale>-worldN/`,
+ * so a claim can be checked on data its calibration never saw. The notebooks are not
+ * executed then: they show the default world. See docs/design.md, 'World seeds'.
  *
  * @module
  */
@@ -41,6 +47,8 @@ export interface ReproduceOptions {
   /** Seeds 0 … seeds−1; default: each spec's `seeds` (3). */
   seeds?: number;
   quick?: boolean;
+  /** Regenerate every synthetic world with this seed (results in their own folder). */
+  worldSeed?: number;
   force?: boolean;
   workers?: number;
   backend?: string;
@@ -62,6 +70,8 @@ export interface PaperSummary {
   title: string;
   scale: Scale;
   quick: boolean;
+  /** Present when the grid ran on another synthetic world. */
+  worldSeed?: number;
   generatedAt: string;
   rows: RowSummary[];
   claims: Omit<ClaimResult, "rule">[];
@@ -115,6 +125,8 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     throw new Error(`scale must be cpu or paper, got ${scale}`);
   }
   const quick = options.quick ?? false;
+  const worldSeed = options.worldSeed;
+  const dirName = scaleDir(scale, quick, worldSeed);
   const results = resolve(options.results ?? `${PROJECT_ROOT}/results`);
   const work = resolve(options.work ?? `${PROJECT_ROOT}/data/runs`);
   const report: ReproduceReport = { grids: [], summaries: [], notebooks: [], ok: true };
@@ -126,6 +138,10 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     const spec = await importSpec(entry.module);
     planned.push({ entry, spec, seeds: seedList(spec, options.seeds) });
     validateGridOptions({ workers: options.workers, seeds: planned.at(-1)!.seeds });
+    // Resolves every row: a bad world seed, or a paper that cannot reseed its world, fails here.
+    if (worldSeed !== undefined) {
+      await gridDefinition(spec, scale, { quick, seeds: planned.at(-1)!.seeds, worldSeed });
+    }
   }
   if (entries.length > 0) {
     await ensureWritableDir(results, "results folder");
@@ -138,6 +154,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       scale,
       seeds,
       quick,
+      worldSeed,
       force: options.force,
       workers: options.workers,
       roots: { results, work },
@@ -151,13 +168,15 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       spec.paper,
       scale,
       quick,
-      await gridDefinition(spec, scale, { quick, seeds }),
+      await gridDefinition(spec, scale, { quick, seeds, worldSeed }),
+      worldSeed,
     );
     const summary: PaperSummary = {
       paper: spec.paper,
       title: spec.title,
       scale,
       quick,
+      ...(worldSeed === undefined ? {} : { worldSeed }),
       generatedAt: new Date().toISOString(),
       rows: summarizeRows(spec, stored.results, undefined, stored.failed),
       claims: evaluateClaims(spec, stored.results).map(({ rule: _rule, ...rest }) => rest),
@@ -171,13 +190,16 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       stale: stored.stale,
     };
     for (const line of describeStale(stored.stale)) log(`[reproduce] ${line}`);
-    const path = `${results}/${spec.paper}/${scaleDir(scale, quick)}/summary.json`;
+    const path = `${results}/${spec.paper}/${dirName}/summary.json`;
     await writeTextAtomic(path, JSON.stringify(summary, null, 1) + "\n");
     report.summaries.push(path);
-    log(`\n${spec.paper} (${scale}${quick ? ", quick" : ""}):\n${table(summary)}\n`);
+    const world = worldSeed === undefined ? "" : `, world seed ${worldSeed}`;
+    log(`\n${spec.paper} (${scale}${quick ? ", quick" : ""}${world}):\n${table(summary)}\n`);
   }
 
-  if (!options.skipNotebooks) {
+  if (!options.skipNotebooks && worldSeed !== undefined) {
+    log("[reproduce] --world-seed: notebooks not executed (they show the default world)");
+  } else if (!options.skipNotebooks) {
     const notebooks = [
       ...((options.papers ?? []).length === 0 ? options.extraNotebooks ?? EXTRA_NOTEBOOKS : []),
       ...entries.flatMap((e) => (e.notebook ? [e.notebook] : [])),
@@ -214,7 +236,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   log("[reproduce] results:");
   for (const path of report.summaries) log(`  summary   ${path}`);
   for (const g of report.grids) {
-    log(`  cells     ${results}/${g.paper}/${scaleDir(scale, quick)}/<row>/seed<N>.json`);
+    log(`  cells     ${results}/${g.paper}/${dirName}/<row>/seed<N>.json`);
   }
   for (const nb of report.notebooks) log(`  notebook  ${nb.output ?? `${nb.path}: FAILED`}`);
   for (const c of failedCells) {
@@ -226,7 +248,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
 const USAGE =
   "usage: deno task reproduce [--paper P]... [--scale cpu|paper] [--seeds N] [--quick] [--force]\n" +
   "                           [--workers N] [--backend wasm|cpu|tensorflow] [--results DIR]\n" +
-  "                           [--skip-notebooks]";
+  "                           [--skip-notebooks] [--world-seed N]";
 
 /** A command-line mistake: printed with the usage, exit code 2. */
 class UsageError extends Error {}
@@ -235,6 +257,14 @@ class UsageError extends Error {}
 function positiveInt(flag: string, text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
     throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
+  }
+  return Number(text);
+}
+
+/** A non-negative integer from a flag's text (a seed), or a {@link UsageError}. */
+function nonNegativeInt(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${flag} must be a non-negative integer, got "${text}"`);
   }
   return Number(text);
 }
@@ -257,6 +287,7 @@ export function parseReproduceArgs(args: string[]): ReproduceOptions & { help: b
         backend: { type: "string" },
         results: { type: "string" },
         "skip-notebooks": { type: "boolean", default: false },
+        "world-seed": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -272,6 +303,9 @@ export function parseReproduceArgs(args: string[]): ReproduceOptions & { help: b
     scale: values.scale,
     seeds: values.seeds === undefined ? undefined : positiveInt("--seeds", values.seeds),
     quick: values.quick,
+    worldSeed: values["world-seed"] === undefined
+      ? undefined
+      : nonNegativeInt("--world-seed", values["world-seed"]),
     force: values.force,
     workers: positiveInt("--workers", values.workers),
     backend: values.backend,

@@ -141,6 +141,15 @@ export interface PaperSpec<C extends Config = Config> {
   seeds?: number;
   /** Metric names in table order, e.g. ["mAP", "R1", "R5", "R10"]. */
   metrics?: string[];
+  /**
+   * The config moved to the synthetic world drawn with another seed (`reproduce
+   * --world-seed N`): every world seed the config holds set to N, and every folder the
+   * worlds are rendered into (and anything derived from them) moved to one of its own, so
+   * no file of the default world is overwritten or reused. Throws for a config that reads
+   * real data. Absent: the paper cannot be run on another world. See docs/design.md,
+   * 'World seeds'.
+   */
+  withWorldSeed?(config: C, worldSeed: number): C;
   /** Trains and evaluates one cell. */
   runCell(config: C, seed: number, context: CellContext): Promise<CellMetrics>;
 }

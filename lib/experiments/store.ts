@@ -24,6 +24,8 @@ export interface CellKey {
   row: string;
   seed: number;
   quick: boolean;
+  /** `reproduce --world-seed N`: the cell runs on the world drawn with seed N (absent: the default world). */
+  worldSeed?: number;
 }
 
 /** Versions of what produced a result. */
@@ -42,6 +44,8 @@ export interface CellResult {
   scale: Scale;
   quick: boolean;
   seed: number;
+  /** Present when the cell ran on another synthetic world (see {@link CellKey.worldSeed}). */
+  worldSeed?: number;
   config: Config;
   configHash: string;
   versions: Versions;
@@ -62,14 +66,20 @@ export interface CellResult {
   host: { os: string; arch: string; cpus: number | null };
 }
 
-/** The folder name of a scale in the store (`cpu`, `cpu-quick`, …). */
-export function scaleDir(scale: Scale, quick: boolean): string {
-  return quick ? `${scale}-quick` : scale;
+/**
+ * The folder name of a scale in the store (`cpu`, `cpu-quick`, and with a world seed
+ * `cpu-world1`, `cpu-quick-world1`, …).
+ */
+export function scaleDir(scale: Scale, quick: boolean, worldSeed?: number): string {
+  const base = quick ? `${scale}-quick` : scale;
+  return worldSeed === undefined ? base : `${base}-world${worldSeed}`;
 }
 
 /** Where a cell's result lives. */
 export function resultPath(root: string, key: CellKey): string {
-  return `${root}/${key.paper}/${scaleDir(key.scale, key.quick)}/${key.row}/seed${key.seed}.json`;
+  return `${root}/${key.paper}/${
+    scaleDir(key.scale, key.quick, key.worldSeed)
+  }/${key.row}/seed${key.seed}.json`;
 }
 
 /** Where a cell's failure report lives (removed when the cell later succeeds). */
@@ -79,12 +89,14 @@ export function failurePath(root: string, key: CellKey): string {
 
 /** A cell's scratch folder under the work root (checkpoints; not committed). */
 export function workDir(workRoot: string, key: CellKey): string {
-  return `${workRoot}/${key.paper}/${scaleDir(key.scale, key.quick)}/${key.row}/seed${key.seed}`;
+  return `${workRoot}/${key.paper}/${
+    scaleDir(key.scale, key.quick, key.worldSeed)
+  }/${key.row}/seed${key.seed}`;
 }
 
 /** A short text form of a key, for logs: `sal/cpu/embed/seed0`. */
 export function keyText(key: CellKey): string {
-  return `${key.paper}/${scaleDir(key.scale, key.quick)}/${key.row}/seed${key.seed}`;
+  return `${key.paper}/${scaleDir(key.scale, key.quick, key.worldSeed)}/${key.row}/seed${key.seed}`;
 }
 
 /** Writes text atomically: the project's one writer (lib/runtime/fs.ts), under the store's name. */
@@ -161,9 +173,10 @@ export async function loadResults(
   paper: string,
   scale: Scale,
   quick = false,
+  worldSeed?: number,
 ): Promise<Map<string, Map<number, CellResult>>> {
   const out = new Map<string, Map<number, CellResult>>();
-  const base = `${root}/${paper}/${scaleDir(scale, quick)}`;
+  const base = `${root}/${paper}/${scaleDir(scale, quick, worldSeed)}`;
   let rows: Deno.DirEntry[] = [];
   try {
     rows = [...Deno.readDirSync(base)];
@@ -232,9 +245,10 @@ export async function loadGridResults(
   scale: Scale,
   quick: boolean,
   grid: GridDefinition,
+  worldSeed?: number,
 ): Promise<GridResults> {
   const out: GridResults = { results: new Map(), failed: [], stale: [] };
-  const base = `${root}/${paper}/${scaleDir(scale, quick)}`;
+  const base = `${root}/${paper}/${scaleDir(scale, quick, worldSeed)}`;
   let rows: Deno.DirEntry[];
   try {
     rows = [...Deno.readDirSync(base)];

@@ -16,6 +16,7 @@ import {
   QUICK_DELTA,
   ROWS,
   TABLE_METRICS,
+  withWorldSeed,
 } from "./config.ts";
 import { loadCmganData } from "./data.ts";
 import { disposeTrained, runCmgan } from "./run.ts";
@@ -178,6 +179,7 @@ export const spec: PaperSpec<CmganConfig> = {
   claimRule: { test: "sd", k: 1, reversal: "beyondNoise" },
   seeds: 3,
   metrics: TABLE_METRICS,
+  withWorldSeed,
   async runCell(config, _seed, context) {
     const data = await loadCmganData(config.data, context.log);
     context.note("data", {
