@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "./wasm_kernels.ts";
+import { readEnv } from "./env.ts";
 import { chooseKernelPath, type KernelPathInfo, registerFastKernels } from "./fast_kernels.ts";
 import { registerFusedBatchNorm } from "./fused_bn.ts";
 import { installLayerPatches } from "./layer_patches.ts";
@@ -99,14 +100,6 @@ export function backendFromArgs(args: readonly string[]): BackendName | undefine
     }
   }
   return undefined;
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
-  }
 }
 
 function envRequested(): BackendName | undefined {

@@ -22,6 +22,7 @@ import {
   type KernelProvider,
 } from "./kernel_provider.ts";
 import { loadOneDnn } from "./onednn.ts";
+import { readEnv } from "./env.ts";
 import { loadWasmSimdKernels, type ProviderLoad, wasmBackendMemory } from "./wasm_simd.ts";
 
 /** The kernel paths, fastest first. */
@@ -62,12 +63,7 @@ export function kernelPathInfo(): KernelPathInfo | null {
 }
 
 function parseForced(): KernelPath | undefined {
-  let value: string | undefined;
-  try {
-    value = Deno.env.get(KERNELS_ENV);
-  } catch {
-    return undefined;
-  }
+  const value = readEnv(KERNELS_ENV);
   if (value === undefined || value === "" || value === "auto") return undefined;
   if (value !== "onednn" && value !== "wasm-simd" && value !== "composed") {
     throw new Error(

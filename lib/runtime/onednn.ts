@@ -6,6 +6,7 @@
  * @module
  */
 import { buildNative } from "./native/build.ts";
+import { readEnv } from "./env.ts";
 import type { BatchNormShape, ConvGeometry, ConvKind, KernelProvider } from "./kernel_provider.ts";
 
 /** Threads for oneDNN in this process (default 1; the grid runner's workers keep 1). */
@@ -63,12 +64,7 @@ const KIND_CODE: Record<ConvKind, number> = { forward: 0, inputGradient: 1, filt
 
 /** Threads asked for by {@link THREADS_ENV}: an integer from 1 to 64, default 1. */
 export function requestedThreads(): number {
-  let value: string | undefined;
-  try {
-    value = Deno.env.get(THREADS_ENV);
-  } catch {
-    return 1;
-  }
+  const value = readEnv(THREADS_ENV);
   if (value === undefined || value === "") return 1;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64) {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { readEnv } from "./env.ts";
+
 /** The environment variable that turns quick mode on. */
 export const QUICK_ENV = "REID_QUICK";
 
@@ -14,12 +16,7 @@ export const QUICK_ENV = "REID_QUICK";
  * read the environment the answer is false (a full run), never an exception.
  */
 export function isQuick(): boolean {
-  let value: string | undefined;
-  try {
-    value = Deno.env.get(QUICK_ENV);
-  } catch {
-    return false;
-  }
+  const value = readEnv(QUICK_ENV);
   return value !== undefined && ["1", "true", "yes"].includes(value.trim().toLowerCase());
 }
 

@@ -13,6 +13,8 @@
  *
  * @module
  */
+import { readEnv } from "../env.ts";
+import { pathExists } from "../fs.ts";
 /** The two artifacts. */
 export type NativeArtifact = "onednn" | "wasm";
 
@@ -93,23 +95,6 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The artifact's cached path for the current source (whether or not it is built yet). */
 export async function artifactPath(artifact: NativeArtifact): Promise<string> {
   const recipe = RECIPES[artifact];
@@ -154,7 +139,7 @@ async function build(
   } catch (error) {
     return { ok: false, reason: `cannot read ${recipe.source}: ${(error as Error).message}` };
   }
-  if (!options.force && await exists(out)) return { ok: true, path: out, built: false };
+  if (!options.force && await pathExists(out)) return { ok: true, path: out, built: false };
   const allowBuild = options.allowBuild ?? readEnv(NATIVE_BUILD_ENV) !== "0";
   if (!allowBuild) {
     return {
