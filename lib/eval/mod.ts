@@ -1,5 +1,5 @@
 /**
- * Evaluation (DESIGN decision 5): distances, CMC / mAP / mINP under the
+ * Evaluation (docs/design.md, 'Metrics and protocols'): distances, CMC / mAP / mINP under the
  * field's protocols, attribute-recognition metrics, and 2-D embeddings.
  *
  * ```ts

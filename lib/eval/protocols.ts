@@ -1,5 +1,5 @@
 /**
- * Evaluation protocols as data (DESIGN decision 5): which gallery items a
+ * Evaluation protocols as data (docs/design.md, 'Metrics and protocols'): which gallery items a
  * query ignores, what counts as a match, how CMC is counted, and — for
  * SYSU-MM01 — how galleries are drawn per trial. {@link evaluate} in
  * `evaluate.ts` interprets these objects; they are plain JSON so a result file

@@ -1,5 +1,5 @@
 /**
- * Type-check (and lint) a notebook's code (DESIGN decision 7: the Deno kernel
+ * Type-check (and lint) a notebook's code (docs/design.md, 'Notebooks'; the Deno kernel
  * does not type-check cells, so the tests do).
  *
  * The code cells are concatenated, in order, into a temporary module written

@@ -1,5 +1,5 @@
 /**
- * Headless notebook execution (issue 5 item 5, DESIGN decision 7).
+ * Headless notebook execution (issue 5 item 5, docs/design.md, 'Notebooks').
  *
  * A notebook runs through Jupyter itself — Debian's `python3-nbclient` driving
  * Deno's kernel — with a project-local kernelspec (`.jupyter/kernels/deno/`,

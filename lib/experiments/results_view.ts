@@ -1,5 +1,5 @@
 /**
- * A paper's stored grid results as a notebook shows them (DESIGN decision 7: notebooks read
+ * A paper's stored grid results as a notebook shows them (docs/design.md, 'Notebooks'; notebooks read
  * cached grid results when present): per-row mean ± std beside the paper's numbers, and
  * each claim's verdict with its paired differences.
  *

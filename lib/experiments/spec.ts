@@ -1,5 +1,5 @@
 /**
- * What a paper supplies to the experiment engine (DESIGN decision 6): base configs per
+ * What a paper supplies to the experiment engine (docs/design.md, 'Experiments as data'): base configs per
  * scale, ablation rows as switch sets over the base (fast-reid style: a base config plus
  * per-row deltas), the paper's reported numbers, the claims as executable checks over
  * seed-paired results, and the function that trains and evaluates one grid cell.
@@ -66,7 +66,7 @@ export interface ClaimPart {
   margin?: number;
   /**
    * The smallest excess over `margin` that counts as a real gap (default 0): below it the
-   * part is at best inconclusive however small the spread (cmGAN card §10.6: "every gap
+   * part is at best inconclusive however small the spread (lib/papers/cmgan/README.md, 'Claims': "every gap
    * ≥ max(2 points, 1 std)").
    */
   minGap?: number;

@@ -202,8 +202,8 @@ export interface CmganModules {
 }
 
 /**
- * Builds cmGAN's heads (card §3.2–3.3): paper scale 2048 → 512 → C and
- * 2048 → 1024 → 512 → 2; CPU scale (card §10.3) `featureDim: 128, idHidden: 64,
+ * Builds cmGAN's heads (lib/papers/cmgan/README.md, 'Architecture'): paper scale 2048 → 512 → C and
+ * 2048 → 1024 → 512 → 2; CPU scale (lib/papers/cmgan/README.md, 'Architecture') `featureDim: 128, idHidden: 64,
  * discriminatorWidths: [64, 32]`.
  */
 export function cmganModules(options: {

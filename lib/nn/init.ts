@@ -1,5 +1,5 @@
 /**
- * Seeded weight initialisers (DESIGN decision 9).
+ * Seeded weight initialisers (docs/design.md, 'Seeds').
  *
  * Every layer of the library gets its own seed drawn from an {@link Rng}, so a
  * model built twice from the same seed has identical weights, and adding a

@@ -1,5 +1,5 @@
 /**
- * Neural-network parts shared by the five papers (DESIGN decisions 3 and 9):
+ * Neural-network parts shared by the five papers (docs/design.md, 'Scales' and 'Seeds'):
  *
  * - backbones: {@link smallResNet} (the CPU-scale default at 64×32),
  *   {@link resNet50} (torchvision layout, last stride 1 or 2) and {@link mobileNetV1}

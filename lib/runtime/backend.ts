@@ -1,5 +1,5 @@
 /**
- * Backend choice at start-up (DESIGN decision 2).
+ * Backend choice at start-up (docs/design.md, 'Backends').
  *
  * Order: `tensorflow` when `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`
  * loads (a user's machine after `deno task setup:gpu`), else `webgpu` when WebGPU

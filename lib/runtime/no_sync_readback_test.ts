@@ -2,7 +2,7 @@
  * No code in lib/, tests/ or a notebook's code cells reads a tensor back synchronously.
  * Under Deno's WebGPU the webgpu backend's synchronous readback goes through a canvas
  * that Deno lacks and throws, so `await t.data()` / `await t.array()` are the only
- * readbacks that work on every backend (DESIGN decision 2). Comments are not code and
+ * readbacks that work on every backend (docs/design.md, 'Backends'). Comments are not code and
  * are not searched.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * The one seeded random source of the project (DESIGN decision 9).
+ * The one seeded random source of the project (docs/design.md, 'Seeds').
  *
  * Everything random — data rendering, splits, sampling, augmentation, weight
  * initialisation — draws from an {@link Rng}. Independent consumers get their

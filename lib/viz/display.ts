@@ -1,5 +1,5 @@
 /**
- * Notebook display helpers (DESIGN decision 8).
+ * Notebook display helpers (docs/design.md, 'Display').
  *
  * Inside `deno jupyter`'s kernel, `Deno.jupyter.broadcast` publishes Jupyter
  * `display_data` / `update_display_data` messages on the IOPub channel. Anywhere

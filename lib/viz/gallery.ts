@@ -1,5 +1,5 @@
 /**
- * Ranked galleries (DESIGN decision 8): one row per query — the query image (or,
+ * Ranked galleries (docs/design.md, 'Display'): one row per query — the query image (or,
  * for an attribute query, its attributes written out), then its top-k gallery
  * images with green (true match) / red (wrong) borders. Gallery items the
  * protocol ignores for that query (Market-1501: same identity *and* same camera;

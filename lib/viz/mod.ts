@@ -1,5 +1,5 @@
 /**
- * Figures, galleries, tables and notebook display (DESIGN decision 8).
+ * Figures, galleries, tables and notebook display (docs/design.md, 'Display').
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The project's figures (DESIGN decision 8): loss curves, CMC curves, ablation
+ * The project's figures (docs/design.md, 'Display'): loss curves, CMC curves, ablation
  * bars (paper vs ours with error bars) and 2-D feature scatters. Each returns a
  * {@link FigureBundle}: Plotly JSON + SVG fallback + text, ready for
  * `display(...)` or to end a notebook cell with.

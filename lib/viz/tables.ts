@@ -1,5 +1,5 @@
 /**
- * Result tables (DESIGN decision 8): the paper's numbers beside ours (mean ± std
+ * Result tables (docs/design.md, 'Display'): the paper's numbers beside ours (mean ± std
  * over seeds), and claims with ✓/✗ — as Markdown, HTML and plain text in one
  * MIME bundle (Jupyter frontends and nbconvert show the HTML; Markdown is what
  * the results README embeds).

@@ -2,7 +2,7 @@
  * One config per dataset preset: sizes (CPU scale, from the cards' §10), the
  * domain style, camera models, attribute prior and appearance strength. All
  * plain data: a paper calibrates difficulty by editing a copy of a config on
- * its *baseline* (DESIGN decision 4), never in code.
+ * its *baseline* (docs/design.md, 'Synthetic world'), never in code.
  *
  * @module
  */
@@ -140,7 +140,7 @@ const RGB_CAMS: CameraRanges = {
 
 const g = (v: number): [number, number, number] => [v, v, v];
 
-/** SYSU-MM01's six cameras as the cmGAN card §10.2 describes them (gray levels for IR). */
+/** SYSU-MM01's six cameras as lib/papers/cmgan/README.md, 'Synthetic world' describes them (gray levels for IR). */
 const SYSU_CAMERAS: CameraModel[] = [
   {
     id: 1,

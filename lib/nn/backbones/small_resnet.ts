@@ -1,6 +1,6 @@
 /**
  * The CPU-scale default backbone: a small batch-normalised ResNet for 64×32
- * pedestrian crops (DESIGN decision 3).
+ * pedestrian crops (docs/design.md, 'Scales').
  *
  * @module
  */

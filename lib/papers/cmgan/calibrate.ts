@@ -1,6 +1,6 @@
 /**
- * Difficulty calibration of the synthetic world on the **ID-only baseline only** (card
- * §10.4, DESIGN decision 4): trains the `idOnly` row with a candidate delta over the CPU
+ * Difficulty calibration of the synthetic world on the **ID-only baseline only** (lib/papers/cmgan/README.md,
+ * 'Synthetic world'; docs/design.md, 'Synthetic world'): trains the `idOnly` row with a candidate delta over the CPU
  * config (world knobs, and the budget-bound training settings), evaluates it, and appends
  * the attempt to `results/cmgan/calibration.json`. The full model is never run here.
  *

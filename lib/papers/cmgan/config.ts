@@ -1,7 +1,7 @@
 /**
- * cmGAN's configuration (card §4.6, §5.2, §10.3–10.4): one type for both scales, the two
+ * cmGAN's configuration (lib/papers/cmgan/README.md, 'Schedule'–10.4): one type for both scales, the two
  * base configs, the quick delta, and the ablation rows as switch sets over the base
- * (DESIGN decision 6). The scales differ in values only (decision 3).
+ * (docs/design.md, 'Experiments as data'). The scales differ in values only (docs/design.md, 'Scales').
  *
  * @module
  */
@@ -54,7 +54,7 @@ export type WorldKnobs =
     achromatic: number | null;
     /**
      * How far a garment's thermal level follows its visible colour (0: independent, the
-     * shared world's default; 1: card §10.2's emissivity model, dark clothes glowing brighter).
+     * shared world's default; 1: lib/papers/cmgan/README.md, 'Synthetic world' emissivity model, dark clothes glowing brighter).
      */
     thermalCoupling: number;
   };
@@ -76,7 +76,7 @@ export type CmganConfig = {
     width: number;
   };
   model: {
-    /** "plain": card §10.3's 4 conv blocks; "resnet50": the paper's generator. */
+    /** "plain": lib/papers/cmgan/README.md, 'Architecture' 4 conv blocks; "resnet50": the paper's generator. */
     backbone: "plain" | "resnet50";
     /** Channel widths of the plain blocks (the last is the embedding size). */
     widths: number[];
@@ -88,9 +88,9 @@ export type CmganConfig = {
      * `pretrained`: from scratch. Setting both is an error.
      */
     pretrain: PretrainConfig | null;
-    /** ID head 2048 → idHidden → C (card §3.2). */
+    /** ID head 2048 → idHidden → C (lib/papers/cmgan/README.md, 'Architecture'). */
     idHidden: number;
-    /** Discriminator hidden widths, e.g. [1024, 512] (card §3.3). */
+    /** Discriminator hidden widths, e.g. [1024, 512] (lib/papers/cmgan/README.md, 'Architecture'). */
     discWidths: number[];
   };
   loss: {
@@ -105,12 +105,12 @@ export type CmganConfig = {
     /** Triplet margin ξ. */
     margin: number;
     mining: "all" | "hardest" | "randomOne";
-    /** L2-normalise embeddings inside the triplet loss (card §4.2). */
+    /** L2-normalise embeddings inside the triplet loss (lib/papers/cmgan/README.md, 'Losses'). */
     tripletNormalize: boolean;
     tripletReduction: "mean" | "sum";
     /**
      * How the generator plays against D: "faithful" minimises −γ·l_dis (Eq. 7);
-     * "confusion" minimises γ·CE(D(f), uniform) (card §9 #10 fallback).
+     * "confusion" minimises γ·CE(D(f), uniform) (lib/papers/cmgan/README.md, 'Losses' fallback).
      */
     advMode: "faithful" | "confusion";
   };
@@ -135,7 +135,7 @@ export type CmganConfig = {
     trials: number;
     /** Gallery images per (identity, camera) in multi-shot. */
     multiShot: number;
-    /** L2-normalise features before the Euclidean distance (card §6 step 4). */
+    /** L2-normalise features before the Euclidean distance (lib/papers/cmgan/README.md, 'Evaluation' step 4). */
     normalize: boolean;
   };
   /**
@@ -147,11 +147,11 @@ export type CmganConfig = {
 
 /**
  * The synthetic world's difficulty, frozen after the ID-only calibration (results/cmgan/
- * calibration.json): the `sysu_mm01` preset at card §10.2's sizes (64 / 16 / 32 ids) with
+ * calibration.json): the `sysu_mm01` preset at lib/papers/cmgan/README.md, 'Synthetic world' sizes (64 / 16 / 32 ids) with
  * clearer, higher-contrast IR, more identities carrying cues that survive in IR (patterned
  * tops, backpacks, bare legs) and mostly black/white/gray garments. Of the worlds tried it
  * gave the ID-only baseline its best rank-1 (≈2× chance from scratch at 400 steps); none
- * reached the 20–60% aimed at. Card §10.2's colour-driven thermal model
+ * reached the 20–60% aimed at. lib/papers/cmgan/README.md, 'Synthetic world' colour-driven thermal model
  * (`thermalCoupling: 1`) did no better with the pretrained generator (9.1% vs 12.0%), so
  * the shared world's independent thermal levels stay.
  */
@@ -197,9 +197,9 @@ export const QUICK_WORLD: WorldKnobs = {
 };
 
 /**
- * The CPU scale's stand-in for the paper's ImageNet-pretrained generator (card §9 #14; a
- * deviation from card §10.3's "from scratch", recorded in results/cmgan/calibration.json
- * and the notebook §4): card §10.3's small net trained as an identity classifier on the
+ * The CPU scale's stand-in for the paper's ImageNet-pretrained generator (lib/papers/cmgan/README.md, 'Stand-in pretraining'; a
+ * deviation from lib/papers/cmgan/README.md, 'Architecture' "from scratch", recorded in results/cmgan/calibration.json
+ * and the notebook §4): lib/papers/cmgan/README.md, 'Architecture' small net trained as an identity classifier on the
  * RGB pedestrians of the synthetic Market- and Duke-like worlds (`deno task data`'s),
  * whose identities are not in the SYSU-like world, half of the images turned to grayscale.
  * Chosen on the ID-only baseline only.
@@ -222,7 +222,7 @@ export const CPU_PRETRAIN: PretrainConfig = {
   seed: 2018,
 };
 
-/** CPU scale: the synthetic SYSU-like world, card §10.3's small generator, 64×32. */
+/** CPU scale: the synthetic SYSU-like world, lib/papers/cmgan/README.md, 'Architecture' small generator, 64×32. */
 export const CPU_BASE: CmganConfig = {
   data: {
     root: "data/cmgan",
@@ -259,7 +259,7 @@ export const CPU_BASE: CmganConfig = {
     pairs: 12,
     K: 5,
     kMode: "algorithm",
-    // ×10 the paper's rates, keeping its 1:10 G:D ratio (card §10.4): our stand-in for the
+    // ×10 the paper's rates, keeping its 1:10 G:D ratio (lib/papers/cmgan/README.md, 'Schedule'): our stand-in for the
     // pretrained generator is far less trained than ImageNet's ResNet-50. On the ID-only
     // baseline 3e-4 and 3e-3 did no better (results/cmgan/calibration.json).
     lrG: 1e-3,
@@ -274,7 +274,7 @@ export const CPU_BASE: CmganConfig = {
 /**
  * Paper scale (config values only; not run here): SYSU-MM01 in its release layout,
  * ImageNet-pretrained ResNet-50, 256×128, batch of 20 pairs, the paper's rates, 2000
- * epochs of 296 pairs ≈ 30k steps (card §5.2).
+ * epochs of 296 pairs ≈ 30k steps (lib/papers/cmgan/README.md, 'Schedule').
  */
 export const PAPER_BASE: CmganConfig = {
   data: {
@@ -334,7 +334,7 @@ export const QUICK_DELTA: Delta<CmganConfig> = {
 
 /**
  * The margins of Fig. 3 we sweep besides the paper's choice 1.4 (the `full` row): the ones
- * card §10.6 C11 compares. The paper's 0.9 and 1.6 are left out to fit the CPU budget
+ * lib/papers/cmgan/README.md, 'Claims' compares. The paper's 0.9 and 1.6 are left out to fit the CPU budget
  * (`ALL_PAPER_MARGINS` lists them; add them here to run them).
  */
 export const SWEPT_MARGINS = [0.7, 1.2, 1.5] as const;
@@ -357,7 +357,7 @@ function table1(values: number[]): Record<string, number> {
   return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, values[i]]));
 }
 
-/** The ablation rows (card §7.3, §10.5) as switch sets over the base config. */
+/** The ablation rows (lib/papers/cmgan/README.md, 'Rows') as switch sets over the base config. */
 export const ROWS: RowSpec<CmganConfig>[] = [
   {
     id: "pixels",

@@ -1,7 +1,7 @@
 /**
  * cmGAN's data: the synthetic SYSU-like world rendered in SYSU-MM01's release layout (or a
  * real copy), loaded through the SYSU-MM01 loader, decoded once into a pixel cache, and
- * served as cross-modal pair batches (card §10.2, Alg. 1 lines 1–3).
+ * served as cross-modal pair batches (lib/papers/cmgan/README.md, 'Synthetic world', Alg. 1 lines 1–3).
  *
  * @module
  */
@@ -26,7 +26,7 @@ export function projectPath(path: string): string {
   return isAbsolute(path) ? path : resolve(PROJECT_ROOT, path);
 }
 
-/** Network inputs are scaled to [−1, 1] (card §10.2). */
+/** Network inputs are scaled to [−1, 1] (lib/papers/cmgan/README.md, 'Synthetic world'). */
 export const INPUT_NORMALIZATION = {
   mean: [0.5, 0.5, 0.5] as [number, number, number],
   std: [0.5, 0.5, 0.5] as [number, number, number],

@@ -1,5 +1,5 @@
 /**
- * cmGAN's networks (card §3, §10.3): one generator f(x; θ1) shared by RGB and IR images
+ * cmGAN's networks (lib/papers/cmgan/README.md, 'Architecture'): one generator f(x; θ1) shared by RGB and IR images
  * (its global-average-pooled output is the common embedding), the identification head
  * (2 FCs) and the modality discriminator (3 FCs) from `lib/nn`'s {@link cmganModules}.
  *
@@ -16,7 +16,7 @@ import type { CmganConfig } from "./config.ts";
 import { projectPath } from "./data.ts";
 
 /**
- * Card §10.3's small generator: blocks conv3×3 (same) → BN → ReLU with the given widths,
+ * lib/papers/cmgan/README.md, 'Architecture' small generator: blocks conv3×3 (same) → BN → ReLU with the given widths,
  * each but the last followed by 2×2 max-pooling (64×32 → 32×16 → 16×8 → 8×4), then global
  * average pooling; the embedding size is the last width. Layer names start with `gen_`.
  */

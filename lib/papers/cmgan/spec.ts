@@ -1,7 +1,7 @@
 /**
  * cmGAN (Dai et al., IJCAI 2018) as an experiment spec: base configs of both scales, the
  * ablation rows of Table 1 (rows 13–15, plus the pixel floor, the no-adversary run of
- * Fig. 5 and the margin sweep of Fig. 3), the paper's numbers, and card §10.6's claims as
+ * Fig. 5 and the margin sweep of Fig. 3), the paper's numbers, and lib/papers/cmgan/README.md, 'Claims' claims as
  * paired checks over seeds. `deno task reproduce --paper cmgan` runs it.
  *
  * @module
@@ -25,7 +25,7 @@ const paper = (row: string, metric: string): number =>
   ROWS.find((r) => r.id === row)!.paper![metric];
 
 /**
- * Card §10.6: a gap between rows counts when it is at least 2 points (and above the noise);
+ * lib/papers/cmgan/README.md, 'Claims': a gap between rows counts when it is at least 2 points (and above the noise);
  * the parts comparing rows on a metric carry this floor.
  */
 const MIN_GAP = 2;
@@ -55,7 +55,7 @@ function near(row: string, metric: string, centre: number, half: number, label: 
   } satisfies ClaimPart;
 }
 
-/** Card §10.6's claims. */
+/** lib/papers/cmgan/README.md, 'Claims' claims. */
 export const CLAIMS: ClaimSpec[] = [
   {
     id: "C1",
@@ -173,7 +173,7 @@ export const spec: PaperSpec<CmganConfig> = {
   quick: QUICK_DELTA,
   rows: ROWS,
   claims: CLAIMS,
-  // Card §10.6: a gap must exceed the noise (and 2 points, MIN_GAP); we take one standard
+  // lib/papers/cmgan/README.md, 'Claims': a gap must exceed the noise (and 2 points, MIN_GAP); we take one standard
   // deviation of the seed-paired differences (stricter than a standard error). Only an
   // ordering reversed by more than the noise is "not reproduced"; within it, inconclusive.
   claimRule: { test: "sd", k: 1, reversal: "beyondNoise" },
