@@ -5,9 +5,10 @@
  * P×K batches, seeded augmentation, Adam with an epoch schedule; then features in eval
  * mode (optionally averaged with the mirrored image) and the protocol's CMC / mAP / mINP.
  *
- * Every step runs inside the tape of `tf.variableGrads` (a tidy scope), the live tensor
- * count is checked at the end of every epoch (a growth after the first epoch throws), and
- * the run reports its peak memory and timings. Randomness comes only from the `Rng`s
+ * Training runs on the engine's one loop (`train_loop.ts`): every step runs inside the tape
+ * of `tf.variableGrads` (a tidy scope), the live tensor count is checked at the end of every
+ * epoch (a growth after the first epoch throws), and the run reports its peak memory and
+ * timings. Randomness comes only from the `Rng`s
  * passed in: the same seed on the same backend gives the same losses.
  *
  * @see notebooks/00_introduction.ipynb §4 (training the default backbone)
@@ -36,15 +37,15 @@ import { resNet50 } from "../nn/backbones/resnet50.ts";
 import { crossEntropy } from "../nn/losses/classification.ts";
 import { batchHardTriplet } from "../nn/losses/triplet.ts";
 import type { Rng } from "../runtime/random.ts";
-import { FiniteGuard } from "../train/finite.ts";
 import { LossHistory } from "../train/history.ts";
 import { forward } from "../train/modes.ts";
 import { Player, trainableVariables } from "../train/players.ts";
-import { Progress, type ProgressSink } from "../train/progress.ts";
-import { applySchedule, scheduleFrom, type ScheduleSpec } from "../train/schedule.ts";
+import type { ProgressSink } from "../train/progress.ts";
+import { scheduleFrom, type ScheduleSpec } from "../train/schedule.ts";
 import { DisplayHandle, isNotebook } from "../viz/display.ts";
 import { lossCurves } from "../viz/plots.ts";
-import { formatPeaks, MemoryMonitor, type MemoryPeaks, TensorCountGuard } from "./memory.ts";
+import { formatPeaks, type MemoryPeaks } from "./memory.ts";
+import { type BatchSource, runTraining, type TrainLoopReport } from "./train_loop.ts";
 
 // ---------------------------------------------------------------- data
 
@@ -365,8 +366,6 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
   }
 
   const sink = options.progress ?? "auto";
-  const progress = new Progress({ total, label, sink });
-  const stopFollowing = progress.follow(history);
   const livePlot = options.livePlot ?? (sink !== "silent" && isNotebook());
   const plot = livePlot ? new DisplayHandle() : null;
   let lastPlot = -Infinity;
@@ -377,47 +376,57 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
     await plot.show(lossCurves(history, { title: `${label}: losses`, smooth: 0.6 }));
   };
 
-  const monitor = new MemoryMonitor();
-  const guard = new TensorCountGuard(label);
-  const finite = new FiniteGuard();
-  const learningRates: number[] = [];
-  const t0 = performance.now();
-  let step = 0;
+  // The augmentation stream of an epoch is forked at its first batch and consumed in order.
+  let augRng = rng.fork("augment:epoch0");
+  const prepare = (epoch: number, index: number) => {
+    if (index === 0) augRng = rng.fork(`augment:epoch${epoch}`);
+    const rows = epochs[epoch][index].map((i) => train.rowOf.get(i)!);
+    const pixels = augmentBatch(gatherPixels(train, rows), train.size, augment, augRng);
+    return { rows, pixels };
+  };
+  const source: BatchSource<{ x: tf.Tensor4D; labels: number[] }> = {
+    epochs: epochs.length,
+    stepsIn: (e) => epochs[e].length,
+    batch(epoch, index) {
+      const { rows, pixels } = prepare(epoch, index);
+      const x = pixelsToTensor(pixels, train.size, 0, rows.length, norm);
+      return { x, labels: rows.map((r) => train.labels[r]) };
+    },
+    skip: (epoch, index) => void prepare(epoch, index),
+    release: (batch) => batch.x.dispose(),
+  };
+
+  let loop: TrainLoopReport;
   try {
-    for (const [e, batches] of epochs.entries()) {
-      learningRates.push(applySchedule(player.optimizer, schedule, e));
-      const augRng = rng.fork(`augment:epoch${e}`);
-      for (const batch of batches) {
-        const rows = batch.map((i) => train.rowOf.get(i)!);
-        const labels = rows.map((r) => train.labels[r]);
-        const pixels = augmentBatch(gatherPixels(train, rows), train.size, augment, augRng);
-        const x = pixelsToTensor(pixels, train.size, 0, rows.length, norm);
+    loop = await runTraining({
+      source,
+      label,
+      history,
+      progress: sink,
+      schedules: [{ player, schedule, unit: "epoch" }],
+      hooks: [{ name: "live plot", afterStep: () => showPlot(false) }],
+      async step({ batch: { x, labels } }) {
         let parts: tf.Tensor1D | null = null;
-        let value: number | null;
-        try {
-          value = await player.step(() => {
-            const feature = forward(net.backbone, x, "train") as tf.Tensor2D;
-            const terms: tf.Scalar[] = [];
-            let loss = tf.scalar(0);
-            if (useId) {
-              const z = net.neck ? forward(net.neck, feature, "train") : feature;
-              const logits = forward(net.classifier, z, "train") as tf.Tensor2D;
-              const ce = crossEntropy(logits, labels, { labelSmoothing: config.labelSmoothing });
-              terms.push(ce);
-              loss = loss.add(ce.mul(config.idWeight));
-            }
-            if (useTriplet) {
-              const tri = batchHardTriplet(feature, labels, { margin: config.margin });
-              terms.push(tri);
-              loss = loss.add(tri.mul(config.tripletWeight));
-            }
-            // Kept past the tape's scope so the parts can be read with the total.
-            parts = tf.keep(tf.stack(terms) as tf.Tensor1D);
-            return loss as tf.Scalar;
-          });
-        } finally {
-          x.dispose();
-        }
+        const value = await player.step(() => {
+          const feature = forward(net.backbone, x, "train") as tf.Tensor2D;
+          const terms: tf.Scalar[] = [];
+          let loss = tf.scalar(0);
+          if (useId) {
+            const z = net.neck ? forward(net.neck, feature, "train") : feature;
+            const logits = forward(net.classifier, z, "train") as tf.Tensor2D;
+            const ce = crossEntropy(logits, labels, { labelSmoothing: config.labelSmoothing });
+            terms.push(ce);
+            loss = loss.add(ce.mul(config.idWeight));
+          }
+          if (useTriplet) {
+            const tri = batchHardTriplet(feature, labels, { margin: config.margin });
+            terms.push(tri);
+            loss = loss.add(tri.mul(config.tripletWeight));
+          }
+          // Kept past the tape's scope so the parts can be read with the total.
+          parts = tf.keep(tf.stack(terms) as tf.Tensor1D);
+          return loss as tf.Scalar;
+        });
         const got = parts as tf.Tensor1D | null;
         let values: number[] = [];
         try {
@@ -425,44 +434,33 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
         } finally {
           got?.dispose();
         }
-        const record: Record<string, number | null> = { loss: value };
+        // The player is never frozen here, so the total is always there.
+        const record: Record<string, number> = { loss: value! };
         let i = 0;
         if (useId) record.id = values[i++];
         if (useTriplet) record.triplet = values[i++];
-        // A diverged run stops here, naming the loss and step, instead of becoming a result.
-        finite.check(step, record);
-        history.record(step, record);
-        monitor.sample();
-        step++;
-        await showPlot(false);
-      }
-      guard.endEpoch();
-    }
+        return record;
+      },
+    });
   } finally {
-    stopFollowing();
     player.dispose();
-    // Stopped here too so a failed run leaves no sampling timer behind in a notebook kernel.
-    monitor.stop();
   }
-  const seconds = (performance.now() - t0) / 1000;
-  await progress.done();
   await showPlot(true);
-  const memory = monitor.peaks;
   const report: TrainReport = {
     epochs: config.epochs,
-    steps: step,
-    seconds,
-    secondsPerStep: seconds / Math.max(1, step),
-    tensorCounts: guard.counts,
-    memory,
+    steps: loop.steps,
+    seconds: loop.seconds,
+    secondsPerStep: loop.seconds / Math.max(1, loop.steps),
+    tensorCounts: loop.tensorCounts,
+    memory: loop.memory,
     history,
-    learningRates,
+    learningRates: loop.learningRates[label],
   };
   log(
-    `[${label}] ${report.epochs} epochs, ${report.steps} steps in ${seconds.toFixed(1)} s ` +
+    `[${label}] ${report.epochs} epochs, ${report.steps} steps in ${loop.seconds.toFixed(1)} s ` +
       `(${report.secondsPerStep.toFixed(2)} s/step, ${tf.getBackend()}); live tensors at ` +
-      `epoch ends ${guard.counts.join(", ")} (${guard.flat ? "flat" : "varying, not growing"}); ` +
-      formatPeaks(memory),
+      `epoch ends ${loop.tensorCounts.join(", ")} ` +
+      `(${loop.tensorCountsFlat ? "flat" : "varying, not growing"}); ` + formatPeaks(loop.memory),
   );
   return report;
 }

@@ -37,7 +37,8 @@ import { INPUT_NORMALIZATION, projectPath } from "./data.ts";
 import { plainConvNet } from "./model.ts";
 import { pathExists } from "../../runtime/fs.ts";
 import { acquireLock } from "../../runtime/lock.ts";
-import { FiniteGuard } from "../../train/finite.ts";
+import { LossHistory } from "../../train/history.ts";
+import { runTraining, stepSource } from "../../engine/train_loop.ts";
 
 /** Everything that decides the pretrained weights (its hash names the output). */
 export type PretrainConfig = {
@@ -161,49 +162,57 @@ export async function pretrainBackbone(
     optimizer: tf.train.adam(config.lr),
   });
   const draw = rng.fork("batches");
-  const finite = new FiniteGuard();
-  const losses: number[] = [];
-  const accs: number[] = [];
+  // Draws, flips and graying all come from one stream, consumed batch by batch in order.
+  const source = stepSource(config.steps, () => {
+    const rows = Array.from({ length: config.batch }, () => draw.int(images));
+    const batch = new Uint8Array(rows.length * per);
+    rows.forEach((r, i) => batch.set(pixels.subarray(r * per, (r + 1) * per), i * per));
+    const augmented = augmentBatch(batch, size, { flip: config.flip }, draw);
+    grayscaleInPlace(augmented, size, config.grayscale, draw);
+    const y = rows.map((r) => labels[r]);
+    return { x: pixelsToTensor(augmented, size, 0, rows.length, INPUT_NORMALIZATION), y };
+  }, { release: (b) => b.x.dispose() });
+  const history = new LossHistory();
   try {
-    for (let s = 1; s <= config.steps; s++) {
-      const rows = Array.from({ length: config.batch }, () => draw.int(images));
-      const batch = new Uint8Array(rows.length * per);
-      rows.forEach((r, i) => batch.set(pixels.subarray(r * per, (r + 1) * per), i * per));
-      const augmented = augmentBatch(batch, size, { flip: config.flip }, draw);
-      grayscaleInPlace(augmented, size, config.grayscale, draw);
-      const y = rows.map((r) => labels[r]);
-      const x = pixelsToTensor(augmented, size, 0, rows.length, INPUT_NORMALIZATION);
-      // Filled inside the loss (TypeScript cannot see a closure's assignment to a `let`).
-      const kept: { acc?: tf.Scalar } = {};
-      try {
-        const loss = (await player.step(() => {
-          const logits = head.apply(
-            generator.apply(x, { training: true }),
-          ) as tf.Tensor2D;
-          // Kept past the tape's scope and read after the step: no synchronous readback.
-          kept.acc = tf.keep(
-            tf.tidy(() =>
-              tf.mean(tf.equal(tf.argMax(logits, 1), tf.tensor1d(y, "int32")).toFloat())
-            ) as tf.Scalar,
+    await runTraining({
+      source,
+      label: "pretrain",
+      history,
+      firstStep: 1,
+      progress: "auto",
+      guard: 100,
+      hooks: [{
+        name: "log",
+        afterStep({ step }) {
+          if (step % 100 !== 0 && step !== config.steps) return;
+          log(
+            `pretrain step ${step}/${config.steps}: loss ` +
+              history.recentMean("l_pretrain", 100).toFixed(3),
           );
-          return crossEntropy(logits, y);
-        }))!;
-        finite.check(s, { l_pretrain: loss });
-        losses.push(loss);
-        accs.push((await kept.acc!.data())[0]);
-      } finally {
-        x.dispose();
-        kept.acc?.dispose();
-      }
-      if (s % 100 === 0 || s === config.steps) {
-        const tail = losses.slice(-100);
-        log(
-          `pretrain step ${s}/${config.steps}: loss ${
-            (tail.reduce((a, b) => a + b, 0) / tail.length).toFixed(3)
-          }`,
-        );
-      }
-    }
+        },
+      }],
+      async step({ batch: { x, y } }) {
+        // Filled inside the loss (TypeScript cannot see a closure's assignment to a `let`).
+        const kept: { acc?: tf.Scalar } = {};
+        try {
+          const loss = (await player.step(() => {
+            const logits = head.apply(
+              generator.apply(x, { training: true }),
+            ) as tf.Tensor2D;
+            // Kept past the tape's scope and read after the step: no synchronous readback.
+            kept.acc = tf.keep(
+              tf.tidy(() =>
+                tf.mean(tf.equal(tf.argMax(logits, 1), tf.tensor1d(y, "int32")).toFloat())
+              ) as tf.Scalar,
+            );
+            return crossEntropy(logits, y);
+          }))!;
+          return { l_pretrain: loss, acc: (await kept.acc!.data())[0] };
+        } finally {
+          kept.acc?.dispose();
+        }
+      },
+    });
   } catch (error) {
     generator.dispose();
     throw error;
@@ -211,6 +220,8 @@ export async function pretrainBackbone(
     player.dispose();
     head.dispose();
   }
+  const losses = history.series("l_pretrain").values;
+  const accs = history.series("acc").values;
   const tenth = Math.max(1, Math.floor(config.steps / 10));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {

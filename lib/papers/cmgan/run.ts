@@ -13,11 +13,13 @@ import { type EvalResult, evaluate, rankK } from "../../eval/evaluate.ts";
 import { type EvalItem, sysuMM01 } from "../../eval/protocols.ts";
 import type { Rng } from "../../runtime/random.ts";
 import { LossHistory } from "../../train/history.ts";
+import type { ProgressSink } from "../../train/progress.ts";
+import { every, runTraining, stepSource } from "../../engine/train_loop.ts";
 import type { CmganConfig } from "./config.ts";
 import { batchTensor, type CmganData, evalItems, type PixelSet } from "./data.ts";
 import { buildNetworks, type CmganNetworks, disposeNetworks } from "./model.ts";
 import { ensurePretrained } from "./pretrain.ts";
-import { CmganTrainer, type StepLosses } from "./train.ts";
+import { CmganTrainer, type PairBatch, type StepLosses } from "./train.ts";
 
 /** Features of a pixel set: row-major [rows, cols]. */
 export interface Features {
@@ -146,6 +148,8 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Called after every step (live plots). */
   onStep?: (step: number, losses: StepLosses) => void | Promise<void>;
+  /** Progress output (default "auto": notebook bar, terminal bar or log lines). */
+  progress?: ProgressSink;
 }
 
 /** A trained model and what its training recorded. */
@@ -207,38 +211,55 @@ export async function trainCmgan(
     data.train.indices,
   );
   const valItems = evalItems(data.dataset, data.val);
-  let trainSeconds = 0;
-  for (let s = 1; s <= steps; s++) {
-    const t0 = performance.now();
-    const b = batches[s - 1];
-    const rgb = batchTensor(data.train, b.rgb.map((i) => positionOf.get(i)!));
-    const ir = batchTensor(data.train, b.ir.map((i) => positionOf.get(i)!));
-    let losses: StepLosses;
-    try {
-      losses = await trainer.step({
-        rgb,
-        ir,
-        classes: b.pids.map((pid) => data.classOf.get(pid)!),
-      });
-    } finally {
-      tf.dispose([rgb, ir]);
-    }
-    trainSeconds += (performance.now() - t0) / 1000;
-    const { player, ...values } = losses;
-    history.record(s, { ...values, [`${player === "G" ? "g" : "d"}_step_l_dis`]: values.l_dis });
-    if (evalEvery > 0 && (s % evalEvery === 0 || s === steps) && data.val.indices.length > 0) {
-      const mAP = await validationMap(trainer, data, valItems, config);
-      if (mAP !== null) history.record(s, { val_mAP: mAP });
-    }
-    if (s % 50 === 0 || s === steps) {
-      log(
-        `step ${s}/${steps}: l_gen ${values.l_gen.toFixed(3)} l_dis ${values.l_dis.toFixed(3)} ` +
-          `(${(trainSeconds / s).toFixed(3)} s/step)`,
-      );
-    }
-    await options.onStep?.(s, losses);
-  }
-  return { nets, trainer, history, secondsPerStep: steps > 0 ? trainSeconds / steps : 0 };
+  const validate = every<PairBatch>(
+    evalEvery > 0 ? evalEvery : 1,
+    () =>
+      validationMap(trainer, data, valItems, config).then((mAP) =>
+        mAP === null ? null : { val_mAP: mAP }
+      ),
+    { name: "validation" },
+  );
+  const source = stepSource(steps, (i): PairBatch => {
+    const b = batches[i];
+    return {
+      rgb: batchTensor(data.train, b.rgb.map((j) => positionOf.get(j)!)),
+      ir: batchTensor(data.train, b.ir.map((j) => positionOf.get(j)!)),
+      classes: b.pids.map((pid) => data.classOf.get(pid)!),
+    };
+  }, { release: (b) => tf.dispose([b.rgb, b.ir]) });
+  // The player of each step, for the hooks after it (the step function returns numbers only).
+  let last: StepLosses | null = null;
+  const report = await runTraining({
+    source,
+    label: "cmgan",
+    history,
+    // Alg. 1 counts steps from 1: its "every K-th step" and the history both use that count.
+    firstStep: 1,
+    progress: options.progress ?? "auto",
+    // Sampled every 50 steps: by then both players have stepped and made their Adam slots.
+    guard: 50,
+    hooks: [
+      ...(evalEvery > 0 && data.val.indices.length > 0 ? [validate] : []),
+      {
+        name: "log",
+        afterStep({ step, loop }) {
+          if (step % 50 !== 0 && step !== steps) return;
+          const v = last!;
+          log(
+            `step ${step}/${steps}: l_gen ${v.l_gen.toFixed(3)} l_dis ${v.l_dis.toFixed(3)} ` +
+              `(${loop.secondsPerStep.toFixed(3)} s/step)`,
+          );
+        },
+      },
+      { name: "onStep", afterStep: ({ step }) => options.onStep?.(step, last!) },
+    ],
+    async step({ batch }) {
+      last = await trainer.step(batch);
+      const { player, ...values } = last;
+      return { ...values, [`${player === "G" ? "g" : "d"}_step_l_dis`]: values.l_dis };
+    },
+  });
+  return { nets, trainer, history, secondsPerStep: report.secondsPerStep };
 }
 
 /** Validation all-search single-shot mAP (one gallery draw), or null when it has no valid query. */
