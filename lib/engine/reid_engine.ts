@@ -45,7 +45,7 @@ import { scheduleFrom, type ScheduleSpec } from "../train/schedule.ts";
 import { DisplayHandle, isNotebook } from "../viz/display.ts";
 import { lossCurves } from "../viz/plots.ts";
 import { formatPeaks, type MemoryPeaks } from "./memory.ts";
-import { type BatchSource, runTraining, type TrainLoopReport } from "./train_loop.ts";
+import { type BatchSource, type Hook, runTraining, type TrainLoopReport } from "./train_loop.ts";
 
 // ---------------------------------------------------------------- data
 
@@ -271,6 +271,19 @@ export interface TrainReidOptions {
   log?: (line: string) => void;
   /** Name in progress and log lines (default "train"). */
   label?: string;
+  /**
+   * Checkpoints every `every` steps under `dir`, and resume from the latest one there: the
+   * resumed run ends with the same weights and losses as an uninterrupted one.
+   */
+  checkpoint?: { dir: string; every: number; keep?: number };
+  /** More hooks (periodic validation, say), run after the built-in ones. */
+  hooks?: Hook<ReidBatch>[];
+}
+
+/** A training batch of {@link trainReid}: normalised images and their identity labels. */
+export interface ReidBatch {
+  x: tf.Tensor4D;
+  labels: number[];
 }
 
 /** What a training run did. */
@@ -279,11 +292,11 @@ export interface TrainReport {
   steps: number;
   seconds: number;
   secondsPerStep: number;
-  /** Live tensors at the end of each epoch (flat after the first, or the run throws). */
+  /** Live tensors at the end of each epoch this call ran (flat after the first, or it throws). */
   tensorCounts: number[];
   memory: MemoryPeaks;
   history: LossHistory;
-  /** Learning rate of each epoch. */
+  /** Learning rate of each epoch (of the epochs this call ran, after a resume). */
   learningRates: number[];
 }
 
@@ -384,7 +397,7 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
     const pixels = augmentBatch(gatherPixels(train, rows), train.size, augment, augRng);
     return { rows, pixels };
   };
-  const source: BatchSource<{ x: tf.Tensor4D; labels: number[] }> = {
+  const source: BatchSource<ReidBatch> = {
     epochs: epochs.length,
     stepsIn: (e) => epochs[e].length,
     batch(epoch, index) {
@@ -404,7 +417,17 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
       history,
       progress: sink,
       schedules: [{ player, schedule, unit: "epoch" }],
-      hooks: [{ name: "live plot", afterStep: () => showPlot(false) }],
+      hooks: [{ name: "live plot", afterStep: () => showPlot(false) }, ...(options.hooks ?? [])],
+      checkpoint: options.checkpoint && {
+        ...options.checkpoint,
+        // Every part, trained or not: a triplet-only run resumes with the same classifier.
+        models: Object.fromEntries(
+          [net.backbone, net.neck, net.classifier].flatMap((m, i) =>
+            m ? [[["backbone", "neck", "classifier"][i], m]] : []
+          ),
+        ),
+        players: [player],
+      },
       async step({ batch: { x, labels } }) {
         let parts: tf.Tensor1D | null = null;
         const value = await player.step(() => {

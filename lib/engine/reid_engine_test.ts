@@ -176,6 +176,70 @@ Deno.test("trainReid: a triplet-only run leaves the classifier untouched", async
   });
 });
 
+Deno.test("trainReid: an interrupted run resumes from its checkpoint and ends as an uninterrupted one", async () => {
+  await withTinyMarket(async ({ train: split }) => {
+    const dir = await Deno.makeTempDir({ prefix: "reid-resume-" });
+    const recipe: ReidTrainConfig = {
+      ...RECIPE,
+      epochs: 3,
+      stepsPerEpoch: 2,
+      schedule: { kind: "multistep", lr: 3e-3, milestones: [1, 2], gamma: 0.5 },
+      augment: { flip: 0.5, padCrop: 2, erasing: 0.5 },
+    };
+    const run = async (stopAt: number | null) => {
+      const rng = new Rng(11);
+      const net = buildReidNet(NET, {
+        numClasses: split.numClasses,
+        inputShape: [SIZE.height, SIZE.width, 3],
+        seed: rng.fork("net"),
+      });
+      const history = new LossHistory();
+      const options = {
+        net,
+        train: split,
+        config: recipe,
+        rng: rng.fork("train"),
+        history,
+        progress: "silent" as const,
+        log: () => {},
+      };
+      try {
+        if (stopAt === null) await trainReid(options);
+        else {
+          await trainReid({
+            ...options,
+            checkpoint: { dir, every: 2 },
+            hooks: [{
+              beforeStep: ({ index }) => {
+                if (index === stopAt) throw new Error("interrupted");
+              },
+            }],
+          });
+        }
+        return { history: history.toJSON(), weights: await weightsOf(net) };
+      } finally {
+        net.dispose();
+      }
+    };
+    try {
+      const full = await run(null);
+      await assert.rejects(run(3), /interrupted/); // checkpoint after step 2, mid-epoch 1
+      const resumed = await run(-1);
+      assert.deepEqual(resumed.history, full.history, "same losses");
+      assert.deepEqual(resumed.weights, full.weights, "same final weights");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+const weightsOf = (net: { backbone: tf.LayersModel; classifier: tf.LayersModel }) =>
+  Promise.all(
+    [...net.backbone.getWeights(), ...net.classifier.getWeights()].map(async (w) =>
+      Array.from(await w.data())
+    ),
+  );
+
 Deno.test("checkTrainConfig names the wrong field", () => {
   assert.throws(() => checkTrainConfig({ ...RECIPE, epochs: 0 }), /epochs is 0/);
   assert.throws(

@@ -221,6 +221,35 @@ async function readStrict(
   return tf.io.decodeWeights(data, specs);
 }
 
+/** The bias-correction powers β^t that Adam (accBeta1, accBeta2) and Adamax (accBeta1) keep. */
+const ACCUMULATED = ["accBeta1", "accBeta2"] as const;
+
+/**
+ * The optimizer's accumulated powers, by field name. Saved because `setWeights` recomputes
+ * them as `pow(β, t + 1)`, while training accumulates them by repeated float32 products:
+ * the two differ in the last bits, and a resumed run would drift from an uninterrupted one.
+ */
+async function accumulatedPowers(optimizer: tf.Optimizer): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const fields = optimizer as unknown as Record<string, unknown>;
+  for (const name of ACCUMULATED) {
+    const v = fields[name];
+    if (v instanceof tf.Variable) out[name] = (await v.data())[0];
+  }
+  return out;
+}
+
+function restoreAccumulatedPowers(
+  optimizer: tf.Optimizer,
+  saved: Record<string, number> | undefined,
+): void {
+  const fields = optimizer as unknown as Record<string, unknown>;
+  for (const [name, value] of Object.entries(saved ?? {})) {
+    const v = fields[name];
+    if (v instanceof tf.Variable) tf.tidy(() => v.assign(tf.scalar(value)));
+  }
+}
+
 function stepDirName(step: number): string {
   return `step-${String(step).padStart(9, "0")}`;
 }
@@ -262,6 +291,7 @@ export async function saveCheckpoint(
       const iterations = (await weights[0].tensor.data())[0];
       weights.slice(1).forEach((w, k) => slots.set(`${player.name}/${k}`, w.tensor));
       players[player.name] = {
+        accumulated: await accumulatedPowers(player.optimizer),
         optimizer: player.optimizer.getClassName(),
         config: player.optimizer.getConfig(),
         learningRate: getLearningRate(player.optimizer),
@@ -410,6 +440,7 @@ export async function loadCheckpoint(
         ...slotTensors.map((tensor, k) => ({ name: `${p.name}/${k}`, tensor })),
       ]);
       setLearningRate(p.optimizer, info.learningRate);
+      restoreAccumulatedPowers(p.optimizer, info.accumulated);
     }
   } finally {
     tf.dispose(decoded); // variables made from them hold their own references
