@@ -14,7 +14,7 @@ import { type EvalItem, sysuMM01 } from "../../eval/protocols.ts";
 import type { Rng } from "../../runtime/random.ts";
 import { LossHistory } from "../../train/history.ts";
 import type { ProgressSink } from "../../train/progress.ts";
-import { every, runTraining, stepSource } from "../../engine/train_loop.ts";
+import { every, runTraining, stepSource, type TrainLoopReport } from "../../engine/train_loop.ts";
 import type { CmganConfig } from "./config.ts";
 import { batchTensor, type CmganData, evalItems, type PixelSet } from "./data.ts";
 import { buildNetworks, type CmganNetworks, disposeNetworks } from "./model.ts";
@@ -150,6 +150,11 @@ export interface TrainOptions {
   onStep?: (step: number, losses: StepLosses) => void | Promise<void>;
   /** Progress output (default "auto": notebook bar, terminal bar or log lines). */
   progress?: ProgressSink;
+  /**
+   * Checkpoints every `every` steps under `dir`, and resume from the latest one there (not
+   * with "randomOne" mining; see {@link CmganTrainer.resumeAt}).
+   */
+  checkpoint?: { dir: string; every: number; keep?: number };
 }
 
 /** A trained model and what its training recorded. */
@@ -229,36 +234,57 @@ export async function trainCmgan(
   }, { release: (b) => tf.dispose([b.rgb, b.ir]) });
   // The player of each step, for the hooks after it (the step function returns numbers only).
   let last: StepLosses | null = null;
-  const report = await runTraining({
-    source,
-    label: "cmgan",
-    history,
-    // Alg. 1 counts steps from 1: its "every K-th step" and the history both use that count.
-    firstStep: 1,
-    progress: options.progress ?? "auto",
-    // Sampled every 50 steps: by then both players have stepped and made their Adam slots.
-    guard: 50,
-    hooks: [
-      ...(evalEvery > 0 && data.val.indices.length > 0 ? [validate] : []),
-      {
-        name: "log",
-        afterStep({ step, loop }) {
-          if (step % 50 !== 0 && step !== steps) return;
-          const v = last!;
-          log(
-            `step ${step}/${steps}: l_gen ${v.l_gen.toFixed(3)} l_dis ${v.l_dis.toFixed(3)} ` +
-              `(${loop.secondsPerStep.toFixed(3)} s/step)`,
-          );
+  let report: TrainLoopReport;
+  try {
+    report = await runTraining({
+      source,
+      label: "cmgan",
+      history,
+      // Alg. 1 counts steps from 1: its "every K-th step" and the history both use that count.
+      firstStep: 1,
+      progress: options.progress ?? "auto",
+      // Sampled every 50 steps: by then both players have stepped and made their Adam slots.
+      guard: 50,
+      hooks: [
+        ...(evalEvery > 0 && data.val.indices.length > 0 ? [validate] : []),
+        {
+          name: "log",
+          afterStep({ step, loop }) {
+            if (step % 50 !== 0 && step !== steps) return;
+            const v = last!;
+            log(
+              `step ${step}/${steps}: l_gen ${v.l_gen.toFixed(3)} l_dis ${v.l_dis.toFixed(3)} ` +
+                `(${loop.secondsPerStep.toFixed(3)} s/step)`,
+            );
+          },
+        },
+        { name: "onStep", afterStep: ({ step }) => options.onStep?.(step, last!) },
+      ],
+      checkpoint: options.checkpoint && {
+        ...options.checkpoint,
+        models: {
+          generator: nets.generator,
+          idHead: nets.idHead,
+          discriminator: nets.discriminator,
+        },
+        players: [trainer.generator, trainer.discriminator],
+        state: {
+          save: () => ({ trainerSteps: trainer.steps }),
+          load: (json) => trainer.resumeAt((json as { trainerSteps: number }).trainerSteps),
         },
       },
-      { name: "onStep", afterStep: ({ step }) => options.onStep?.(step, last!) },
-    ],
-    async step({ batch }) {
-      last = await trainer.step(batch);
-      const { player, ...values } = last;
-      return { ...values, [`${player === "G" ? "g" : "d"}_step_l_dis`]: values.l_dis };
-    },
-  });
+      async step({ batch }) {
+        last = await trainer.step(batch);
+        const { player, ...values } = last;
+        return { ...values, [`${player === "G" ? "g" : "d"}_step_l_dis`]: values.l_dis };
+      },
+    });
+  } catch (error) {
+    // A failed run frees what it built: the caller only owns a trained model.
+    trainer.dispose();
+    disposeNetworks(nets);
+    throw error;
+  }
   return { nets, trainer, history, secondsPerStep: report.secondsPerStep };
 }
 

@@ -91,6 +91,24 @@ export class CmganTrainer {
   }
 
   /**
+   * Continues the step count of a resumed run (Alg. 1's schedule of G and D steps reads it).
+   * Refused with "randomOne" mining: its draws come from a stream a checkpoint cannot hold,
+   * so a resumed run would not repeat the uninterrupted one.
+   */
+  resumeAt(steps: number): void {
+    if (!Number.isInteger(steps) || steps < 0) {
+      throw new Error(`CmganTrainer.resumeAt: steps must be an integer ≥ 0, got ${steps}`);
+    }
+    if (this.config.loss.mining === "randomOne" && steps > 0) {
+      throw new Error(
+        'cmGAN: a run with mining "randomOne" cannot resume from a checkpoint (its mining ' +
+          "draws are not saved); remove the checkpoint folder to train from the start",
+      );
+    }
+    this.#step = steps;
+  }
+
+  /**
    * Every loss of Eqs. 1–6 on a batch, from features `f` = [V; I] (2P × d): the triplet
    * over cross-modal pairs, ID cross-entropy and modality cross-entropy, each a mean over
    * the batch's images (card §4.1, §4.4), and the discriminator's accuracy.
