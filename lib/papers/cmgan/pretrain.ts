@@ -1,6 +1,7 @@
 /**
- * The CPU scale's stand-in for the paper's ImageNet-pretrained generator (card §3.1, §9
- * #14): card §10.3's small conv net, trained once as an identity classifier on the
+ * The CPU scale's stand-in for the paper's ImageNet-pretrained generator
+ * (lib/papers/cmgan/README.md, 'Stand-in pretraining'): the CPU scale's small conv net
+ * ('Architecture'), trained once as an identity classifier on the
  * synthetic **RGB** pedestrians of the Market- and Duke-like worlds (480 identities
  * disjoint from the SYSU-like world's, no infrared image, no cross-modal label), then
  * handed to every cmGAN cell as `model.pretrained`. The classifier is thrown away; only

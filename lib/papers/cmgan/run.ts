@@ -317,7 +317,8 @@ function tailMean(values: number[], fraction: number, fromEnd: boolean): number 
 }
 
 /**
- * Training diagnostics of Figs. 4–5 as numbers (card §10.6 C8, C9): the discriminator's
+ * Training diagnostics of Figs. 4–5 as numbers (claims C8, C9 of lib/papers/cmgan/README.md,
+ * 'Claims'): the discriminator's
  * loss and accuracy over the last 30% of steps, and how far l_gen and the total loss
  * fell from the first 10% of steps to the last 10%.
  */
@@ -379,7 +380,7 @@ export async function runCmgan(
   const features = await embedSet(embed, data.test, config.eval.normalize);
   const split = await sysuDistances(features, testItems);
   const { metrics, results } = sysuMetrics(split, config.eval);
-  // The other feature variant of card §6 step 4, for the record.
+  // The other feature variant (lib/papers/cmgan/README.md, 'Evaluation'), for the record.
   const other = await sysuDistances(
     await embedSet(embed, data.test, !config.eval.normalize),
     testItems,

@@ -1,5 +1,6 @@
 /**
- * cmGAN's alternating training (Alg. 1, Eqs. 5–8; card §5.2): two players with their own
+ * cmGAN's alternating training (Alg. 1, Eqs. 5–8; lib/papers/cmgan/README.md, 'Schedule'):
+ * two players with their own
  * variables and their own Adam optimizers.
  *
  * - Generator step (K−1 of every K steps): θ1 ∪ θ_ide minimise
@@ -9,7 +10,7 @@
  *   respect to θ_D); θ1 and θ_ide do not move.
  *
  * The public re-implementations back-propagate one total loss into all parameters with
- * one optimizer, so the backbone ascends l_gen in D-steps (card §11); here each
+ * one optimizer, so the backbone ascends l_gen in D-steps (README, 'Schedule'); here each
  * {@link Player} differentiates only its own variable list.
  *
  * @module
@@ -111,7 +112,7 @@ export class CmganTrainer {
   /**
    * Every loss of Eqs. 1–6 on a batch, from features `f` = [V; I] (2P × d): the triplet
    * over cross-modal pairs, ID cross-entropy and modality cross-entropy, each a mean over
-   * the batch's images (card §4.1, §4.4), and the discriminator's accuracy.
+   * the batch's images (lib/papers/cmgan/README.md, 'Losses'), and the discriminator's accuracy.
    */
   losses(f: tf.Tensor2D, classes: number[]) {
     const { loss } = this.config;

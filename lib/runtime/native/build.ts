@@ -103,6 +103,17 @@ export async function artifactPath(artifact: NativeArtifact): Promise<string> {
   return `${nativeCacheDir()}${recipe.stem}-${hash}.${recipe.extension}`;
 }
 
+/** Deletes the builds of earlier sources of the same artifact (a process using one keeps it). */
+async function removeOtherVersions(recipe: Recipe, keep: string): Promise<void> {
+  const dir = nativeCacheDir();
+  for await (const entry of Deno.readDir(dir)) {
+    const name = entry.name;
+    const stale = name.startsWith(`${recipe.stem}-`) && name.endsWith(`.${recipe.extension}`) &&
+      `${dir}${name}` !== keep;
+    if (stale) await Deno.remove(`${dir}${name}`).catch(() => {});
+  }
+}
+
 function relative(path: string): string {
   return path.startsWith(repoRoot) ? path.slice(repoRoot.length) : path;
 }
@@ -176,6 +187,7 @@ async function build(
   }
   // Same folder: the rename is atomic, so a concurrent loader sees no file or a whole one.
   await Deno.rename(tmp, out);
+  await removeOtherVersions(recipe, out);
   return { ok: true, path: out, built: true };
 }
 
