@@ -25,7 +25,7 @@ export interface AppearanceConfig {
   width: [number, number];
   /**
    * How far garment thermal levels follow the visible colour, 0–1 (default 0: drawn
-   * independently of it). At 1 they follow lib/papers/cmgan/README.md, 'Synthetic world' model: radiance
+   * independently of it). At 1 they follow the emissivity model of lib/papers/cmgan/README.md ('Synthetic world'): radiance
    * ε·T with ε = clip(0.45 + 0.35·(1 − V) + 0.12·u, 0.25, 0.95), T = 0.85 + τ, where V is
    * the garment's HSV value and u ~ U[−1, 1], τ ~ U[−0.05, 0.05] are IR-only offsets, so
    * dark clothes glow brighter than light ones, as in real LWIR images.
@@ -145,7 +145,7 @@ export function sampleAppearance(
 }
 
 /**
- * Mixes independent garment thermal levels with lib/papers/cmgan/README.md, 'Synthetic world' colour-driven ones (see
+ * Mixes independent garment thermal levels with colour-driven ones (lib/papers/cmgan/README.md, 'Synthetic world') (see
  * {@link AppearanceConfig.thermalCoupling}). Draws only from its own `rng`, so a coupling
  * of 0 leaves every identity as it was.
  */

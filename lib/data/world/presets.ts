@@ -140,7 +140,7 @@ const RGB_CAMS: CameraRanges = {
 
 const g = (v: number): [number, number, number] => [v, v, v];
 
-/** SYSU-MM01's six cameras as lib/papers/cmgan/README.md, 'Synthetic world' describes them (gray levels for IR). */
+/** SYSU-MM01's six cameras as lib/papers/cmgan/README.md ('Synthetic world') describes them (gray levels for IR). */
 const SYSU_CAMERAS: CameraModel[] = [
   {
     id: 1,

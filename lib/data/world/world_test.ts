@@ -236,7 +236,7 @@ Deno.test("attribute pool: persons share vectors as configured, overlap as confi
   assert.ok(sameVector.length >= 1 && hidden.size > 5);
 });
 
-Deno.test("thermal coupling: lib/papers/cmgan/README.md, 'Synthetic world' model makes dark garments glow brighter; 0 changes nothing", () => {
+Deno.test("thermal coupling: the emissivity model of lib/papers/cmgan/README.md makes dark garments glow brighter; 0 changes nothing", () => {
   const ids = (coupling: number | undefined) =>
     Array.from(
       { length: 300 },

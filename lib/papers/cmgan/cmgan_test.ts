@@ -133,7 +133,7 @@ Deno.test("a generator step raises the modality classifier's loss (G plays −γ
   }
 });
 
-Deno.test("the cross-modality triplet mines as the card says on a hand-made batch", async () => {
+Deno.test("the cross-modality triplet mines as lib/papers/cmgan/README.md ('Losses') says, on a hand-made batch", async () => {
   // lib/papers/cmgan/README.md, 'Losses': anchors in one modality, positive = the pair partner in the other,
   // negatives = every other identity of the other modality (batch-all), squared distance
   // on L2-normalised embeddings, mean per direction, directions added.
@@ -324,7 +324,7 @@ Deno.test("an interrupted cmGAN training resumes from its checkpoint and ends as
   }
 });
 
-Deno.test("claims are scored as lib/papers/cmgan/README.md, 'Claims' says: 2-point gaps, reversals beyond the noise", () => {
+Deno.test("claims are scored as lib/papers/cmgan/README.md ('Claims') says: 2-point gaps, reversals beyond the noise", () => {
   // C1 on all-search SS rank-1 only; the other metrics are filled with the same numbers.
   const results = (r1: Record<string, number[]>) =>
     new Map(

@@ -54,7 +54,7 @@ export type WorldKnobs =
     achromatic: number | null;
     /**
      * How far a garment's thermal level follows its visible colour (0: independent, the
-     * shared world's default; 1: lib/papers/cmgan/README.md, 'Synthetic world' emissivity model, dark clothes glowing brighter).
+     * shared world's default; 1: the emissivity model of lib/papers/cmgan/README.md, 'Synthetic world', dark clothes glowing brighter).
      */
     thermalCoupling: number;
   };
@@ -110,7 +110,7 @@ export type CmganConfig = {
     tripletReduction: "mean" | "sum";
     /**
      * How the generator plays against D: "faithful" minimises −γ·l_dis (Eq. 7);
-     * "confusion" minimises γ·CE(D(f), uniform) (lib/papers/cmgan/README.md, 'Losses' fallback).
+     * "confusion" minimises γ·CE(D(f), uniform) (the fallback of lib/papers/cmgan/README.md, 'Losses').
      */
     advMode: "faithful" | "confusion";
   };
@@ -135,7 +135,7 @@ export type CmganConfig = {
     trials: number;
     /** Gallery images per (identity, camera) in multi-shot. */
     multiShot: number;
-    /** L2-normalise features before the Euclidean distance (lib/papers/cmgan/README.md, 'Evaluation' step 4). */
+    /** L2-normalise features before the Euclidean distance (lib/papers/cmgan/README.md, 'Evaluation'). */
     normalize: boolean;
   };
   /**
@@ -147,11 +147,11 @@ export type CmganConfig = {
 
 /**
  * The synthetic world's difficulty, frozen after the ID-only calibration (results/cmgan/
- * calibration.json): the `sysu_mm01` preset at lib/papers/cmgan/README.md, 'Synthetic world' sizes (64 / 16 / 32 ids) with
+ * calibration.json): the `sysu_mm01` preset at the sizes of lib/papers/cmgan/README.md ('Synthetic world') (64 / 16 / 32 ids) with
  * clearer, higher-contrast IR, more identities carrying cues that survive in IR (patterned
  * tops, backpacks, bare legs) and mostly black/white/gray garments. Of the worlds tried it
  * gave the ID-only baseline its best rank-1 (≈2× chance from scratch at 400 steps); none
- * reached the 20–60% aimed at. lib/papers/cmgan/README.md, 'Synthetic world' colour-driven thermal model
+ * reached the 20–60% aimed at. The colour-driven thermal model (lib/papers/cmgan/README.md, 'Synthetic world')
  * (`thermalCoupling: 1`) did no better with the pretrained generator (9.1% vs 12.0%), so
  * the shared world's independent thermal levels stay.
  */
@@ -199,7 +199,7 @@ export const QUICK_WORLD: WorldKnobs = {
 /**
  * The CPU scale's stand-in for the paper's ImageNet-pretrained generator (lib/papers/cmgan/README.md, 'Stand-in pretraining'; a
  * deviation from lib/papers/cmgan/README.md, 'Architecture' "from scratch", recorded in results/cmgan/calibration.json
- * and the notebook §4): lib/papers/cmgan/README.md, 'Architecture' small net trained as an identity classifier on the
+ * and the notebook §4): the small net of lib/papers/cmgan/README.md ('Architecture') trained as an identity classifier on the
  * RGB pedestrians of the synthetic Market- and Duke-like worlds (`deno task data`'s),
  * whose identities are not in the SYSU-like world, half of the images turned to grayscale.
  * Chosen on the ID-only baseline only.
@@ -222,7 +222,7 @@ export const CPU_PRETRAIN: PretrainConfig = {
   seed: 2018,
 };
 
-/** CPU scale: the synthetic SYSU-like world, lib/papers/cmgan/README.md, 'Architecture' small generator, 64×32. */
+/** CPU scale: the synthetic SYSU-like world, the small generator of lib/papers/cmgan/README.md ('Architecture'), 64×32. */
 export const CPU_BASE: CmganConfig = {
   data: {
     root: "data/cmgan",
@@ -334,7 +334,7 @@ export const QUICK_DELTA: Delta<CmganConfig> = {
 
 /**
  * The margins of Fig. 3 we sweep besides the paper's choice 1.4 (the `full` row): the ones
- * lib/papers/cmgan/README.md, 'Claims' compares. The paper's 0.9 and 1.6 are left out to fit the CPU budget
+ * claim C11 compares (lib/papers/cmgan/README.md, 'Claims'). The paper's 0.9 and 1.6 are left out to fit the CPU budget
  * (`ALL_PAPER_MARGINS` lists them; add them here to run them).
  */
 export const SWEPT_MARGINS = [0.7, 1.2, 1.5] as const;

@@ -16,7 +16,7 @@ import type { CmganConfig } from "./config.ts";
 import { projectPath } from "./data.ts";
 
 /**
- * lib/papers/cmgan/README.md, 'Architecture' small generator: blocks conv3×3 (same) → BN → ReLU with the given widths,
+ * The small generator of lib/papers/cmgan/README.md ('Architecture'): blocks conv3×3 (same) → BN → ReLU with the given widths,
  * each but the last followed by 2×2 max-pooling (64×32 → 32×16 → 16×8 → 8×4), then global
  * average pooling; the embedding size is the last width. Layer names start with `gen_`.
  */

@@ -1,7 +1,7 @@
 /**
  * cmGAN (Dai et al., IJCAI 2018) as an experiment spec: base configs of both scales, the
  * ablation rows of Table 1 (rows 13–15, plus the pixel floor, the no-adversary run of
- * Fig. 5 and the margin sweep of Fig. 3), the paper's numbers, and lib/papers/cmgan/README.md, 'Claims' claims as
+ * Fig. 5 and the margin sweep of Fig. 3), the paper's numbers, and the claims of lib/papers/cmgan/README.md ('Claims') as
  * paired checks over seeds. `deno task reproduce --paper cmgan` runs it.
  *
  * @module
@@ -55,7 +55,7 @@ function near(row: string, metric: string, centre: number, half: number, label: 
   } satisfies ClaimPart;
 }
 
-/** lib/papers/cmgan/README.md, 'Claims' claims. */
+/** The claims of lib/papers/cmgan/README.md, 'Claims'. */
 export const CLAIMS: ClaimSpec[] = [
   {
     id: "C1",
