@@ -13,6 +13,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { Rng } from "../lib/runtime/random.ts";
+import { repoPath } from "../lib/runtime/paths.ts";
 import { type DistanceMatrix, pairwiseDistance } from "../lib/eval/distance.ts";
 import { initBackend } from "../lib/runtime/backend.ts";
 import { evaluate } from "../lib/eval/evaluate.ts";
@@ -93,7 +94,7 @@ async function timePython(
       sort: "quicksort",
     }));
     await Deno.writeTextFile(`${dir}/cases.json`, JSON.stringify(cases));
-    const script = new URL("../tests/reference/reid_eval_ref.py", import.meta.url).pathname;
+    const script = repoPath("tests/reference/reid_eval_ref.py");
     const out = await new Deno.Command("/usr/bin/python3", {
       args: [script, `${dir}/cases.json`],
       stdout: "piped",

@@ -14,9 +14,9 @@ import {
   type NotebookDocument,
   NotebookExecutionError,
   notebookProblems,
-  PROJECT_ROOT,
   readNotebook,
 } from "../lib/experiments/notebooks.ts";
+import { REPO_ROOT } from "../lib/runtime/paths.ts";
 import {
   checkNotebook,
   formatCheckResult,
@@ -55,15 +55,15 @@ async function writeNotebook(dir: string, name: string, cells: string[]): Promis
 
 /** Import specifier of a project module from a notebook outside the repo. */
 function lib(path: string): string {
-  return pathToFileURL(join(PROJECT_ROOT, path)).href;
+  return pathToFileURL(join(REPO_ROOT, path)).href;
 }
 
 Deno.test("every notebook in notebooks/ type-checks and runs headless in quick mode", async (t) => {
-  const notebooks = await listNotebooks(join(PROJECT_ROOT, "notebooks"));
+  const notebooks = await listNotebooks(join(REPO_ROOT, "notebooks"));
   const outDir = await Deno.makeTempDir({ prefix: "reid-nb-out-" });
   try {
     for (const path of notebooks) {
-      await t.step(path.slice(PROJECT_ROOT.length + 1), async () => {
+      await t.step(path.slice(REPO_ROOT.length + 1), async () => {
         const check = await checkNotebook(path);
         assert.ok(check.ok, formatCheckResult(check));
         const run = await executeNotebook(path, { outDir, quick: true, timeoutSec: 300 });
@@ -94,7 +94,7 @@ Deno.test("executeNotebook runs a clean notebook in quick mode and keeps its dis
     const run = await executeNotebook(path, {
       outDir: join(dir, "out"),
       quick: true,
-      cwd: PROJECT_ROOT,
+      cwd: REPO_ROOT,
     });
     assert.equal(run.codeCells, 4);
     const nb = await readNotebook(run.outputPath);

@@ -21,13 +21,14 @@
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../runtime/fs.ts";
 import { hashString } from "../runtime/random.ts";
+import { repoPath } from "../runtime/paths.ts";
 import { decodeImages, type DecodeOptions, imageBytes, type ImageSize } from "./images.ts";
 
 const MAGIC = "REIDPIX1";
 const VERSION = 2;
 
 /** The default cache folder: `data/cache/` at the repository root (ignored by git). */
-export const DEFAULT_CACHE_DIR: string = new URL("../../data/cache/", import.meta.url).pathname;
+export const DEFAULT_CACHE_DIR: string = `${repoPath("data", "cache")}/`;
 
 /** Options of {@link cachedPixels}. */
 export interface CacheOptions extends DecodeOptions {

@@ -8,10 +8,10 @@
  * @module
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generate } from "../data/generate.ts";
 import { DEFAULT_CONFIGS, type PresetConfigs, type PresetName } from "../data/world/presets.ts";
 import { withLock } from "../runtime/lock.ts";
+import { repoPath } from "../runtime/paths.ts";
 
 /** Options of {@link ensureSyntheticPreset}. */
 export interface EnsurePresetOptions {
@@ -75,7 +75,7 @@ export const TINY_PRESET: Record<string, number | number[]> = {
 };
 
 /** The committed contact sheets of `deno task data` (`results/data/<preset>.png`). */
-export const SHEETS_DIR: string = fileURLToPath(new URL("../../results/data/", import.meta.url));
+export const SHEETS_DIR: string = `${repoPath("results", "data")}/`;
 
 /**
  * Presets small enough to render a contact sheet on the fly (a few seconds) when the

@@ -6,11 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { Rng } from "../runtime/random.ts";
+import { repoPath } from "../runtime/paths.ts";
 import type { DistanceMatrix } from "./distance.ts";
 import { type EvalResult, evaluate, type TrialResult } from "./evaluate.ts";
 import { attributeQuery, type EvalItem, market1501, regdb, sysuMM01 } from "./protocols.ts";
 
-const SCRIPT = new URL("../../tests/reference/reid_eval_ref.py", import.meta.url).pathname;
+const SCRIPT = repoPath("tests/reference/reid_eval_ref.py");
 const TOL = 1e-6;
 
 interface RefCase {

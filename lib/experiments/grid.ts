@@ -10,6 +10,7 @@
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "../runtime/paths.ts";
 import { ensureWritableDir } from "../runtime/fs.ts";
 import { THREADS_ENV } from "../runtime/onednn.ts";
 import { resolveConfig } from "./config.ts";
@@ -19,7 +20,6 @@ import type { PaperSpec, Scale } from "./spec.ts";
 import { type CellKey, keyText, resultPath, reusableResult } from "./store.ts";
 
 /** The repository root. */
-const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const RUNNER = fileURLToPath(new URL("./cell_runner.ts", import.meta.url));
 
 /** Options of {@link runGrid}. */
@@ -86,7 +86,7 @@ async function runInWorker(key: CellKey, options: GridOptions): Promise<CellRepo
     "run",
     "-A",
     "--config",
-    `${PROJECT_ROOT}/deno.json`,
+    `${REPO_ROOT}/deno.json`,
     RUNNER,
     "--spec",
     options.specModule,
@@ -111,7 +111,7 @@ async function runInWorker(key: CellKey, options: GridOptions): Promise<CellRepo
   try {
     const child = new Deno.Command(Deno.execPath(), {
       args,
-      cwd: PROJECT_ROOT,
+      cwd: REPO_ROOT,
       // One compute thread per worker, one worker per core: OpenMP threads of two workers
       // would contend for the cores (the prototype saw oneDNN calls take 1 s under load).
       env: { [THREADS_ENV]: "1", OMP_WAIT_POLICY: "PASSIVE" },

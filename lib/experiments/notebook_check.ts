@@ -18,6 +18,7 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
+import { repoPath } from "../runtime/paths.ts";
 import { joinText, type NotebookDocument, readNotebook } from "./notebooks.ts";
 
 /** Where a line of the concatenated module came from. */
@@ -133,7 +134,7 @@ export interface CheckOptions {
  */
 export async function notebookFmtArgs(): Promise<string[]> {
   const config = JSON.parse(
-    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+    await Deno.readTextFile(repoPath("deno.json")),
   ) as { fmt?: { lineWidth?: number } };
   return ["fmt", "--no-config", `--line-width=${config.fmt?.lineWidth ?? 80}`];
 }

@@ -15,9 +15,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../runtime/fs.ts";
 import { QUICK_ENV } from "../runtime/quick.ts";
-
-/** The repository root (two levels above this file). */
-export const PROJECT_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+import { REPO_ROOT } from "../runtime/paths.ts";
 
 /** The Python that has `nbclient` (Debian's python3-nbclient); override with `REID_PYTHON`. */
 export function pythonExecutable(): string {
@@ -49,7 +47,7 @@ export function denoKernelSpec(deno: string = Deno.execPath()): KernelSpec {
  * `JUPYTER_PATH`. The file is written under a temporary name and renamed, so
  * parallel test processes never read half a file.
  */
-export async function ensureKernelspec(root: string = PROJECT_ROOT): Promise<string> {
+export async function ensureKernelspec(root: string = REPO_ROOT): Promise<string> {
   const jupyterPath = join(root, ".jupyter");
   const dir = join(jupyterPath, "kernels", "deno");
   const file = join(dir, "kernel.json");

@@ -19,7 +19,6 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { EXTRA_NOTEBOOKS, type PaperEntry, PAPERS, selectPapers } from "../papers/registry.ts";
 import { evaluateClaims, formatStats, summarizeRows } from "./claims.ts";
 import type { ClaimResult, RowSummary } from "./claims.ts";
@@ -37,8 +36,7 @@ import {
   writeTextAtomic,
 } from "./store.ts";
 import { ensureWritableDir } from "../runtime/fs.ts";
-
-const PROJECT_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+import { repoPath } from "../runtime/paths.ts";
 
 /** Options of {@link reproduce}. */
 export interface ReproduceOptions {
@@ -127,8 +125,8 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   const quick = options.quick ?? false;
   const worldSeed = options.worldSeed;
   const dirName = scaleDir(scale, quick, worldSeed);
-  const results = resolve(options.results ?? `${PROJECT_ROOT}/results`);
-  const work = resolve(options.work ?? `${PROJECT_ROOT}/data/runs`);
+  const results = resolve(options.results ?? repoPath("results"));
+  const work = resolve(options.work ?? repoPath("data", "runs"));
   const report: ReproduceReport = { grids: [], summaries: [], notebooks: [], ok: true };
   if (entries.length === 0) log("[reproduce] no papers are registered yet: nothing to train");
 
@@ -205,7 +203,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       ...entries.flatMap((e) => (e.notebook ? [e.notebook] : [])),
     ];
     for (const nb of notebooks) {
-      const path = resolve(PROJECT_ROOT, nb);
+      const path = repoPath(nb);
       try {
         await Deno.stat(path);
       } catch {

@@ -6,8 +6,7 @@
  * @see notebooks/00_introduction.ipynb §6 (results over seeds)
  * @module
  */
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { repoPath } from "../runtime/paths.ts";
 import type { Displayable, MimeBundle } from "../viz/display.ts";
 import { claimsTable, comparisonTable, formatMeanStd, tableBundle } from "../viz/tables.ts";
 import {
@@ -22,10 +21,7 @@ import { gridDefinition, seedList } from "./config.ts";
 import { type CellResult, type FailedCell, loadGridResults, type StaleFile } from "./store.ts";
 
 /** The committed results folder, `<repo>/results`. */
-export const RESULTS_ROOT: string = resolve(
-  fileURLToPath(new URL("../..", import.meta.url)),
-  "results",
-);
+export const RESULTS_ROOT: string = repoPath("results");
 
 /** What {@link gridView} found. */
 export interface GridView {

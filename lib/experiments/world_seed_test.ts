@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { initBackend } from "../runtime/backend.ts";
-import { projectPath } from "../papers/cmgan/data.ts";
+import { repoPath } from "../runtime/paths.ts";
 import { spec } from "../papers/cmgan/spec.ts";
 import { runCellAndStore } from "./cell.ts";
 import { resolveConfig } from "./config.ts";
@@ -77,7 +77,7 @@ Deno.test("the world seed is in the resolved config and its hash; the default is
 
 /** The bytes of the first image of the rendered SYSU-like world's camera 3, person 1. */
 async function firstIrImage(root: string): Promise<Uint8Array> {
-  const cam = `${projectPath(root)}/sysu_mm01/SYSU-MM01/cam3`;
+  const cam = `${repoPath(root)}/sysu_mm01/SYSU-MM01/cam3`;
   const person = [...Deno.readDirSync(cam)].map((e) => e.name).sort()[0];
   const image = [...Deno.readDirSync(`${cam}/${person}`)].map((e) => e.name).sort()[0];
   return await Deno.readFile(`${cam}/${person}/${image}`);

@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { backendFromArgs, initBackend } from "./backend.ts";
 import { Rng } from "./random.ts";
+import { repoPath } from "./paths.ts";
 import { relativeError, valuesOn } from "./testing.ts";
 import { kernelPathInfo } from "./fast_kernels.ts";
 import { fusedBatchNormAvailable, fusedBatchNormTraining } from "./fused_bn.ts";
@@ -205,7 +206,7 @@ export async function doctor(args: readonly string[] = []): Promise<boolean> {
   });
   const kernelspecs = await commandOutput("jupyter", ["kernelspec", "list"]);
   const localSpec = await Deno.stat(
-    new URL("../../.jupyter/kernels/deno/kernel.json", import.meta.url),
+    repoPath(".jupyter/kernels/deno/kernel.json"),
   )
     .then(() => true, () => false);
   checks.push({

@@ -9,9 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT as ROOT } from "./paths.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 // Built from parts so that this file does not match itself.
 const CALL = new RegExp(
   `\\.(${["data", "read", "array"].map((n) => `${n}Sync`).join("|")})\\s*\\(`,

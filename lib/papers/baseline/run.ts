@@ -7,8 +7,6 @@
  * @see notebooks/00_introduction.ipynb §4–§5
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadDataset } from "../../data/loaders/index.ts";
 import type { ReidDataset } from "../../data/types.ts";
 import { ensureSyntheticPreset, TINY_PRESET } from "../../engine/synthetic.ts";
@@ -27,12 +25,10 @@ import {
 } from "../../engine/reid_engine.ts";
 import type { DistanceMetric } from "../../eval/distance.ts";
 import { market1501 } from "../../eval/protocols.ts";
+import { repoPath } from "../../runtime/paths.ts";
 import type { Rng } from "../../runtime/random.ts";
 import type { LossHistory } from "../../train/history.ts";
 import type { ProgressSink } from "../../train/progress.ts";
-
-/** The repository root: relative data roots in configs are resolved against it. */
-export const PROJECT_ROOT: string = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 
 /** Where the data comes from and at which size it is read. */
 export type BaselineData = {
@@ -76,7 +72,7 @@ export async function loadBaselineData(
   options: { log?: (line: string) => void; verbose?: boolean } = {},
 ): Promise<BaselineSplits> {
   const d = config.data;
-  const root = isAbsolute(d.root) ? d.root : resolve(PROJECT_ROOT, d.root);
+  const root = repoPath(d.root);
   const datasetRoot = d.source === "synthetic"
     ? await ensureSyntheticPreset(d.dataset, {
       root,

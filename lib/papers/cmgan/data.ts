@@ -6,8 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { cachedPixels } from "../../data/cache.ts";
 import { generate } from "../../data/generate.ts";
 import { imageBytes, type ImageSize, pixelsToTensor } from "../../data/images.ts";
@@ -16,15 +15,8 @@ import type { ReidDataset, ReidImage } from "../../data/types.ts";
 import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
 import type { EvalItem } from "../../eval/protocols.ts";
 import { acquireLock } from "../../runtime/lock.ts";
+import { repoPath } from "../../runtime/paths.ts";
 import type { CmganConfig, WorldKnobs } from "./config.ts";
-
-/** The repository root: relative data and cache folders in configs are resolved against it. */
-export const PROJECT_ROOT: string = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-
-/** A config path made absolute against {@link PROJECT_ROOT} (notebooks run in notebooks/). */
-export function projectPath(path: string): string {
-  return isAbsolute(path) ? path : resolve(PROJECT_ROOT, path);
-}
 
 /** Network inputs are scaled to [−1, 1] (lib/papers/cmgan/README.md, 'Synthetic world'). */
 export const INPUT_NORMALIZATION = {
@@ -104,7 +96,7 @@ export async function ensureSyntheticData(
   data: CmganConfig["data"],
   log: (line: string) => void = () => {},
 ): Promise<void> {
-  const root = projectPath(data.root);
+  const root = repoPath(data.root);
   await Deno.mkdir(root, { recursive: true });
   const lock = await acquireLock(join(root, "sysu_mm01.lock"), {
     timeoutMs: 15 * 60_000,
@@ -154,7 +146,7 @@ async function pixelSet(
   cacheDir: string,
 ): Promise<PixelSet> {
   const paths = indices.map((i) => dataset.images[i].path);
-  const { pixels } = await cachedPixels(paths, size, { name, cacheDir: projectPath(cacheDir) });
+  const { pixels } = await cachedPixels(paths, size, { name, cacheDir: repoPath(cacheDir) });
   return { indices, pixels, size };
 }
 
@@ -164,7 +156,7 @@ export async function loadCmganData(
   log: (line: string) => void = () => {},
 ): Promise<CmganData> {
   if (data.synthetic) await ensureSyntheticData(data, log);
-  const root = data.synthetic ? join(projectPath(data.root), "sysu_mm01") : projectPath(data.root);
+  const root = data.synthetic ? join(repoPath(data.root), "sysu_mm01") : repoPath(data.root);
   const dataset = loadSysuMM01(root, { verbose: false });
   const size = { height: data.height, width: data.width };
   const of = (split: string) => dataset.images.flatMap((im, i) => (im.split === split ? [i] : []));

@@ -13,7 +13,7 @@ import { seededInit } from "../../nn/init.ts";
 import { fromPretrained } from "../../nn/io.ts";
 import { Rng } from "../../runtime/random.ts";
 import type { CmganConfig } from "./config.ts";
-import { projectPath } from "./data.ts";
+import { repoPath } from "../../runtime/paths.ts";
 
 /**
  * The small generator of lib/papers/cmgan/README.md ('Architecture'): blocks conv3×3 (same) → BN → ReLU with the given widths,
@@ -73,7 +73,7 @@ export async function buildNetworks(
       ? plainConvNet({ inputShape, widths: config.model.widths, seed: rng.fork("generator") })
       : resNet50({ inputShape, seed: rng.fork("generator"), name: "gen" });
   const generator = config.model.pretrained
-    ? await fromPretrained(projectPath(config.model.pretrained), build)
+    ? await fromPretrained(repoPath(config.model.pretrained), build)
     : build();
   const featureDim = generator.outputs[0].shape[1] as number;
   const heads = cmganModules({

@@ -34,7 +34,8 @@ import { initBackend } from "../../runtime/backend.ts";
 import { Rng } from "../../runtime/random.ts";
 import { Player, trainableVariables } from "../../train/players.ts";
 import { CPU_PRETRAIN } from "./config.ts";
-import { INPUT_NORMALIZATION, projectPath } from "./data.ts";
+import { INPUT_NORMALIZATION } from "./data.ts";
+import { repoPath } from "../../runtime/paths.ts";
 import { plainConvNet } from "./model.ts";
 import { pathExists } from "../../runtime/fs.ts";
 import { acquireLock } from "../../runtime/lock.ts";
@@ -118,7 +119,7 @@ export async function pretrainBackbone(
   let classes = 0;
   for (const preset of config.sources) {
     const root = await ensureSyntheticPreset(preset, {
-      root: projectPath(config.root),
+      root: repoPath(config.root),
       seed: config.worldSeed,
       overrides: config.tiny ? TINY_PRESET : null,
       log,
@@ -128,7 +129,7 @@ export async function pretrainBackbone(
     const split = await loadSplit(dataset, which, size, {
       identitiesOnly: true,
       // The pixel cache beside the rendered presets ("data/cache" for the CPU recipe).
-      cacheDir: join(projectPath(config.root), "cache"),
+      cacheDir: join(repoPath(config.root), "cache"),
     });
     parts.push({ pixels: split.pixels, labels: split.labels.map((c) => c + classes) });
     classes += split.numClasses;
@@ -245,7 +246,7 @@ export async function pretrainDir(config: PretrainConfig): Promise<string> {
   const bytes = new TextEncoder().encode(JSON.stringify(recipe));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = [...digest.slice(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return join(projectPath(out), `plain-${hex}`);
+  return join(repoPath(out), `plain-${hex}`);
 }
 
 /**
@@ -260,7 +261,7 @@ export async function ensurePretrained(
   const dir = await pretrainDir(config);
   const modelJson = join(dir, MODEL_JSON);
   if (await pathExists(modelJson)) return modelJson;
-  await Deno.mkdir(projectPath(config.out), { recursive: true });
+  await Deno.mkdir(repoPath(config.out), { recursive: true });
   const lock = await acquireLock(`${dir}.lock`, { purpose: "pretraining the cmGAN stand-in", log });
   try {
     if (await pathExists(modelJson)) return modelJson;

@@ -15,6 +15,7 @@
  */
 import { readEnv } from "../env.ts";
 import { pathExists } from "../fs.ts";
+import { REPO_ROOT } from "../paths.ts";
 /** The two artifacts. */
 export type NativeArtifact = "onednn" | "wasm";
 
@@ -28,7 +29,7 @@ export type BuildResult = { ok: true; path: string; built: boolean } | {
 export const NATIVE_BUILD_ENV = "REID_NATIVE_BUILD";
 
 const here = new URL(".", import.meta.url).pathname;
-const repoRoot = new URL("../../../", import.meta.url).pathname;
+const repoRoot = `${REPO_ROOT}/`;
 
 /** Overrides the cache folder (tests of a machine where nothing is built yet). */
 export const NATIVE_DIR_ENV = "REID_NATIVE_DIR";

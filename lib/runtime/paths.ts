@@ -1,0 +1,19 @@
+/**
+ * The repository root, computed in one place: configs name data, cache and result folders
+ * relative to it, and notebooks (which run in notebooks/) resolve them through here.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root as an absolute path, without a trailing slash. */
+export const REPO_ROOT: string = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+/**
+ * A path under the repository root: `repoPath("results", "cmgan")`. An absolute part wins over
+ * the root (as with `resolve`), so a config path that is already absolute comes back unchanged.
+ */
+export function repoPath(...parts: string[]): string {
+  return resolve(REPO_ROOT, ...parts);
+}
