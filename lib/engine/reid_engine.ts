@@ -42,7 +42,7 @@ import { forward } from "../train/modes.ts";
 import { Player, trainableVariables } from "../train/players.ts";
 import type { ProgressSink } from "../train/progress.ts";
 import { scheduleFrom, type ScheduleSpec } from "../train/schedule.ts";
-import { DisplayHandle, isNotebook } from "../viz/display.ts";
+import { DisplayHandle, isNotebook } from "../runtime/display.ts";
 import { lossCurves } from "../viz/plots.ts";
 import { formatPeaks, type MemoryPeaks } from "./memory.ts";
 import { type BatchSource, type Hook, runTraining, type TrainLoopReport } from "./train_loop.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { repoPath } from "../runtime/paths.ts";
-import type { Displayable, MimeBundle } from "../viz/display.ts";
+import type { Displayable, MimeBundle } from "../runtime/display.ts";
 import { claimsTable, comparisonTable, formatMeanStd, tableBundle } from "../viz/tables.ts";
 import {
   type ClaimResult,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DisplayHandle, isNotebook, type MimeBundle } from "../viz/display.ts";
+import { DisplayHandle, isNotebook, type MimeBundle } from "../runtime/display.ts";
 import type { LossHistory } from "./history.ts";
 
 /** Where progress goes. `auto`: notebook in a kernel, else terminal or lines by stderr. */

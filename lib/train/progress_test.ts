@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { MimeBundle } from "../viz/display.ts";
+import type { MimeBundle } from "../runtime/display.ts";
 import { LossHistory } from "./history.ts";
 import { formatDuration, Progress } from "./progress.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 import sharp from "sharp";
-import { type Displayable, displayable, type MimeBundle, toBase64 } from "./display.ts";
+import { type Displayable, displayable, type MimeBundle, toBase64 } from "../runtime/display.ts";
 
 /** How an axis maps values. `category`: evenly spaced labels (bar charts). */
 export type AxisType = "linear" | "log" | "category";

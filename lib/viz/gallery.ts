@@ -14,7 +14,7 @@ import type { DistanceMatrix } from "../eval/distance.ts";
 import { categoryKey } from "../eval/evaluate.ts";
 import type { EvalItem, ExclusionRule, MatchBy } from "../eval/protocols.ts";
 import { escapeXml } from "./chart.ts";
-import { type Displayable, displayable, type MimeBundle, toBase64 } from "./display.ts";
+import { type Displayable, displayable, type MimeBundle, toBase64 } from "../runtime/display.ts";
 
 /** An image to show: a file path, an encoded file, or decoded pixels (H × W × channels). */
 export type GalleryImage =

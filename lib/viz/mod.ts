@@ -3,7 +3,7 @@
  *
  * @module
  */
-export * from "./display.ts";
+export * from "../runtime/display.ts";
 export * from "./chart.ts";
 export * from "./plots.ts";
 export * from "./gallery.ts";

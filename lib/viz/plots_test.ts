@@ -11,7 +11,7 @@ import {
   type PlotlyFigure,
   renderSvg,
 } from "./chart.ts";
-import { JUPYTER_DISPLAY } from "./display.ts";
+import { JUPYTER_DISPLAY } from "../runtime/display.ts";
 import { ablationBars, cmcCurves, featureScatter, lossCurves, meanStd } from "./plots.ts";
 
 /** Tag balance of an SVG document (a small XML well-formedness check). */

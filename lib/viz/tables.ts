@@ -7,7 +7,7 @@
  * @module
  */
 import { escapeXml } from "./chart.ts";
-import { type Displayable, displayable, type MimeBundle } from "./display.ts";
+import { type Displayable, displayable, type MimeBundle } from "../runtime/display.ts";
 import { meanStd, type OursValue } from "./plots.ts";
 
 /** Column alignment. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { JUPYTER_DISPLAY } from "./display.ts";
+import { JUPYTER_DISPLAY } from "../runtime/display.ts";
 import {
   claimsTable,
   comparisonTable,

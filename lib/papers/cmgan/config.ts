@@ -5,9 +5,8 @@
  *
  * @module
  */
-import type { SysuConfig } from "../../data/world/presets.ts";
+import type { PresetName, SysuConfig } from "../../data/world/presets.ts";
 import type { Delta, RowSpec } from "../../experiments/spec.ts";
-import type { PretrainConfig } from "./pretrain.ts";
 
 /**
  * Difficulty knobs of the synthetic SYSU-like world, applied over the `sysu_mm01` preset
@@ -194,6 +193,43 @@ export const QUICK_WORLD: WorldKnobs = {
   shortLower: null,
   achromatic: null,
   thermalCoupling: 0,
+};
+
+/** Everything that decides the pretrained weights (its hash names the output). */
+export type PretrainConfig = {
+  /** Synthetic RGB presets whose training identities are the pretraining classes. */
+  sources: PresetName[];
+  /**
+   * "train": the presets' training identities; "all": every identity of them (training,
+   * query and gallery persons alike: none of them is in the cmGAN world).
+   */
+  identities: "train" | "all";
+  /** Folder the presets are rendered into (the one `deno task data` uses). */
+  root: string;
+  /** The presets at `TINY_PRESET`'s sizes (quick mode) instead of their defaults. */
+  tiny: boolean;
+  /**
+   * Folder under which the weights are kept, in a subfolder named by a hash of every other
+   * field (so it is not part of the hash).
+   */
+  out: string;
+  /** World seed of the presets (`deno task data`'s 0). */
+  worldSeed: number;
+  height: number;
+  width: number;
+  /** The generator's widths: must equal the cmGAN config's `model.widths`. */
+  widths: number[];
+  steps: number;
+  batch: number;
+  lr: number;
+  /** Probability of a horizontal flip per image. */
+  flip: number;
+  /**
+   * Probability of turning an image to grayscale (luminance ×3): features that do not
+   * depend on hue alone, as ImageNet features largely do not.
+   */
+  grayscale: number;
+  seed: number;
 };
 
 /**

@@ -14,7 +14,7 @@ import { sysuMM01 } from "../../eval/protocols.ts";
 import type { Rng } from "../../runtime/random.ts";
 import type { HistoryJSON, LossHistory } from "../../train/history.ts";
 import { type Chart, type FigureBundle, figureBundle, type LineTrace } from "../../viz/chart.ts";
-import { DisplayHandle, type MimeBundle, pngBundle } from "../../viz/display.ts";
+import { DisplayHandle, type MimeBundle, pngBundle } from "../../runtime/display.ts";
 import { rankedGallery } from "../../viz/gallery.ts";
 import { featureScatter, lossCurves } from "../../viz/plots.ts";
 import type { CmganData, PixelSet } from "./data.ts";

@@ -23,7 +23,6 @@ import { parseArgs } from "node:util";
 import { augmentBatch } from "../../data/augment.ts";
 import { imageBytes, type ImageSize, pixelsToTensor } from "../../data/images.ts";
 import { loadDataset } from "../../data/loaders/index.ts";
-import type { PresetName } from "../../data/world/presets.ts";
 import { loadSplit } from "../../engine/reid_engine.ts";
 import { ensureSyntheticPreset, TINY_PRESET } from "../../engine/synthetic.ts";
 import { writeTextAtomic } from "../../experiments/store.ts";
@@ -33,7 +32,7 @@ import { fileSystemIO, MODEL_JSON } from "../../nn/io.ts";
 import { initBackend } from "../../runtime/backend.ts";
 import { Rng } from "../../runtime/random.ts";
 import { Player, trainableVariables } from "../../train/players.ts";
-import { CPU_PRETRAIN } from "./config.ts";
+import { CPU_PRETRAIN, type PretrainConfig } from "./config.ts";
 import { INPUT_NORMALIZATION } from "./data.ts";
 import { repoPath } from "../../runtime/paths.ts";
 import { plainConvNet } from "./model.ts";
@@ -41,43 +40,6 @@ import { pathExists } from "../../runtime/fs.ts";
 import { acquireLock } from "../../runtime/lock.ts";
 import { LossHistory } from "../../train/history.ts";
 import { runTraining, stepSource } from "../../engine/train_loop.ts";
-
-/** Everything that decides the pretrained weights (its hash names the output). */
-export type PretrainConfig = {
-  /** Synthetic RGB presets whose training identities are the pretraining classes. */
-  sources: PresetName[];
-  /**
-   * "train": the presets' training identities; "all": every identity of them (training,
-   * query and gallery persons alike: none of them is in the cmGAN world).
-   */
-  identities: "train" | "all";
-  /** Folder the presets are rendered into (the one `deno task data` uses). */
-  root: string;
-  /** The presets at {@link TINY_PRESET}'s sizes (quick mode) instead of their defaults. */
-  tiny: boolean;
-  /**
-   * Folder under which the weights are kept, in a subfolder named by a hash of every other
-   * field (so it is not part of the hash).
-   */
-  out: string;
-  /** World seed of the presets (`deno task data`'s 0). */
-  worldSeed: number;
-  height: number;
-  width: number;
-  /** The generator's widths: must equal the cmGAN config's `model.widths`. */
-  widths: number[];
-  steps: number;
-  batch: number;
-  lr: number;
-  /** Probability of a horizontal flip per image. */
-  flip: number;
-  /**
-   * Probability of turning an image to grayscale (luminance ×3): features that do not
-   * depend on hue alone, as ImageNet features largely do not.
-   */
-  grayscale: number;
-  seed: number;
-};
 
 /** What {@link pretrainBackbone} reports (also written beside the weights). */
 export interface PretrainReport {

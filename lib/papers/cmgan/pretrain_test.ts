@@ -4,15 +4,9 @@ import * as tf from "@tensorflow/tfjs";
 import { resolveConfig } from "../../experiments/config.ts";
 import { initBackend } from "../../runtime/backend.ts";
 import { Rng } from "../../runtime/random.ts";
-import { CPU_PRETRAIN } from "./config.ts";
+import { CPU_PRETRAIN, type PretrainConfig } from "./config.ts";
 import { buildNetworks, disposeNetworks } from "./model.ts";
-import {
-  ensurePretrained,
-  grayscaleInPlace,
-  pretrainBackbone,
-  type PretrainConfig,
-  pretrainDir,
-} from "./pretrain.ts";
+import { ensurePretrained, grayscaleInPlace, pretrainBackbone, pretrainDir } from "./pretrain.ts";
 import { withPretrainedWeights } from "./run.ts";
 import { spec } from "./spec.ts";
 

@@ -4,7 +4,7 @@
  * so `backend_parity_test.ts` runs this once per backend and compares the reports
  * (webgpu against the `cpu` reference).
  *
- * Run: `deno run -A lib/runtime/backend_parity.ts --backend webgpu [--batch 4]`; the
+ * Run: `deno run -A lib/engine/backend_parity.ts --backend webgpu [--batch 4]`; the
  * report is the last line of stdout.
  *
  * @module
@@ -12,12 +12,12 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import type { ReidDataset } from "../data/types.ts";
-import { buildReidNet, evaluateReid, type ReidSplit } from "../engine/reid_engine.ts";
+import { buildReidNet, evaluateReid, type ReidSplit } from "./reid_engine.ts";
 import { market1501 } from "../eval/protocols.ts";
 import { crossEntropy } from "../nn/losses/classification.ts";
 import { Player, trainableVariables } from "../train/players.ts";
-import { type BackendInfo, initBackend } from "./backend.ts";
-import { Rng } from "./random.ts";
+import { type BackendInfo, initBackend } from "../runtime/backend.ts";
+import { Rng } from "../runtime/random.ts";
 
 /** What {@link runParity} measures on one backend. */
 export interface ParityReport {

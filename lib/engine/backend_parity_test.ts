@@ -1,6 +1,6 @@
 /**
  * The webgpu backend against the `cpu` reference: one evaluation and one training step
- * of the CPU-scale network (lib/runtime/backend_parity.ts), each backend in its own
+ * of the CPU-scale network (lib/engine/backend_parity.ts), each backend in its own
  * process. On a machine without a GPU this runs on a software adapter (Debian's
  * mesa-vulkan-drivers, lavapipe); `.ci/run` installs it, so the test runs in CI.
  *
