@@ -33,3 +33,5 @@ export * from "./backbones/small_resnet.ts";
 export * from "./backbones/resnet50.ts";
 export * from "./backbones/mobilenet.ts";
 export * from "./backbones/two_stream.ts";
+export * from "./backbones/plain.ts";
+export * from "./backbones/registry.ts";

@@ -22,7 +22,7 @@ import { smallResNet } from "../nn/backbones/small_resnet.ts";
 import { resNet50 } from "../nn/backbones/resnet50.ts";
 import { mobileNetV1 } from "../nn/backbones/mobilenet.ts";
 import { batchNorm } from "../nn/backbones/blocks.ts";
-import { plainConvNet } from "../papers/cmgan/model.ts";
+import { plainConvNet } from "../nn/backbones/plain.ts";
 
 const info = await initBackend({ backend: "wasm", announce: false });
 const started = info.kernels!;

@@ -35,7 +35,7 @@ import { Player, trainableVariables } from "../../train/players.ts";
 import { CPU_PRETRAIN, type PretrainConfig } from "./config.ts";
 import { INPUT_NORMALIZATION } from "./data.ts";
 import { repoPath } from "../../runtime/paths.ts";
-import { plainConvNet } from "./model.ts";
+import { plainConvNet } from "../../nn/backbones/plain.ts";
 import { pathExists } from "../../runtime/fs.ts";
 import { acquireLock } from "../../runtime/lock.ts";
 import { LossHistory } from "../../train/history.ts";
