@@ -79,3 +79,4 @@ export {
   tsne,
   type TsneOptions,
 } from "./embed2d.ts";
+export * from "./sysu.ts";

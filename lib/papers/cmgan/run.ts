@@ -8,9 +8,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { crossModalBatches } from "../../data/samplers.ts";
-import { pairwiseDistance } from "../../eval/distance.ts";
-import { type EvalResult, evaluate, rankK } from "../../eval/evaluate.ts";
+import { type EvalResult, evaluate } from "../../eval/evaluate.ts";
 import { type EvalItem, sysuMM01 } from "../../eval/protocols.ts";
+import { sysuDistances, sysuMetrics, type SysuSplit } from "../../eval/sysu.ts";
 import type { Rng } from "../../runtime/random.ts";
 import { LossHistory } from "../../train/history.ts";
 import type { ProgressSink } from "../../train/progress.ts";
@@ -76,70 +76,6 @@ export function pixelFeatures(set: PixelSet): Features {
     }
   }
   return { data, rows: n, cols: per };
-}
-
-function subset(f: Features, rows: number[]): Features {
-  const data = new Float32Array(rows.length * f.cols);
-  rows.forEach((r, i) => data.set(f.data.subarray(r * f.cols, (r + 1) * f.cols), i * f.cols));
-  return { data, rows: rows.length, cols: f.cols };
-}
-
-/** Query (IR) and gallery candidates (RGB) of a test set, with their distances. */
-export interface SysuSplit {
-  query: EvalItem[];
-  gallery: EvalItem[];
-  /** Positions in the pixel set of each query / gallery item. */
-  queryRows: number[];
-  galleryRows: number[];
-  dist: { data: Float32Array; rows: number; cols: number };
-}
-
-/** Splits a test set into IR queries and RGB candidates and computes Euclidean distances. */
-export async function sysuDistances(features: Features, items: EvalItem[]): Promise<SysuSplit> {
-  const queryRows = items.flatMap((it, i) => (it.modality === "ir" ? [i] : []));
-  const galleryRows = items.flatMap((it, i) => (it.modality === "rgb" ? [i] : []));
-  const dist = await pairwiseDistance(
-    subset(features, queryRows),
-    subset(features, galleryRows),
-    "euclidean",
-  );
-  return {
-    query: queryRows.map((i) => items[i]),
-    gallery: galleryRows.map((i) => items[i]),
-    queryRows,
-    galleryRows,
-    dist,
-  };
-}
-
-/** The four SYSU settings of Table 1. */
-export const SETTINGS = [
-  { key: "all_ss", mode: "all", multi: false },
-  { key: "all_ms", mode: "all", multi: true },
-  { key: "indoor_ss", mode: "indoor", multi: false },
-  { key: "indoor_ms", mode: "indoor", multi: true },
-] as const;
-
-/** Table 1's 16 numbers (percent) of one model's test distances. */
-export function sysuMetrics(
-  split: SysuSplit,
-  evalConfig: CmganConfig["eval"],
-): { metrics: Record<string, number>; results: Record<string, EvalResult> } {
-  const metrics: Record<string, number> = {};
-  const results: Record<string, EvalResult> = {};
-  for (const s of SETTINGS) {
-    const protocol = sysuMM01({
-      mode: s.mode,
-      shots: s.multi ? evalConfig.multiShot : 1,
-      trials: evalConfig.trials,
-      seed: 0,
-    });
-    const r = evaluate(split.dist, split.query, split.gallery, protocol);
-    results[s.key] = r;
-    for (const k of [1, 10, 20]) metrics[`${s.key}_r${k}`] = 100 * rankK(r, k);
-    metrics[`${s.key}_mAP`] = 100 * r.mAP;
-  }
-  return { metrics, results };
 }
 
 /** Options of {@link trainCmgan}. */
