@@ -17,6 +17,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { nonNegativeInt, positiveInt, UsageError } from "../runtime/cli.ts";
 import { join } from "node:path";
 import { ensureWritableDir } from "../runtime/fs.ts";
 import { hashString } from "../runtime/random.ts";
@@ -313,7 +314,7 @@ export async function generate(opts: GenerateOptions): Promise<Record<string, nu
 const USAGE = `usage: deno task data [--preset NAME[,NAME]] [--root data] [--seed 0] [--force] ` +
   `[--workers 2] [--sheets results/data] [--no-sheets]\npresets: ${PRESET_NAMES.join(", ")}`;
 
-/** The options of `deno task data` from its command line; throws a message for any mistake. */
+/** The options of `deno task data` from its command line; any mistake is a {@link UsageError}. */
 export function parseGenerateArgs(args: string[]): GenerateOptions & { help: boolean } {
   let values;
   try {
@@ -333,27 +334,21 @@ export function parseGenerateArgs(args: string[]): GenerateOptions & { help: boo
       },
     }));
   } catch (error) {
-    throw new Error((error as Error).message);
+    throw new UsageError((error as Error).message);
   }
   const requested = (values.preset ?? []).flatMap((p) => p.split(",")).filter(Boolean);
   for (const p of requested) {
     if (!(PRESET_NAMES as readonly string[]).includes(p)) {
-      throw new Error(`unknown preset "${p}"; expected one of ${PRESET_NAMES.join(", ")}`);
+      throw new UsageError(`unknown preset "${p}"; expected one of ${PRESET_NAMES.join(", ")}`);
     }
-  }
-  if (!/^\d+$/.test(values.seed)) {
-    throw new Error(`--seed must be a non-negative integer, got "${values.seed}"`);
-  }
-  if (!/^\d+$/.test(values.workers) || Number(values.workers) < 1) {
-    throw new Error(`--workers must be a positive integer, got "${values.workers}"`);
   }
   return {
     help: values.help,
     presets: requested.length ? requested as PresetName[] : [...PRESET_NAMES],
     root: values.root,
-    seed: Number(values.seed),
+    seed: nonNegativeInt("--seed", values.seed),
     force: values.force,
-    workers: Number(values.workers),
+    workers: positiveInt("--workers", values.workers),
     sheets: values["no-sheets"] ? null : values.sheets,
   };
 }

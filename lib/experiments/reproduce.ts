@@ -18,6 +18,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { nonNegativeInt, positiveInt, UsageError } from "../runtime/cli.ts";
 import { resolve } from "node:path";
 import { EXTRA_NOTEBOOKS, type PaperEntry, PAPERS, selectPapers } from "../papers/registry.ts";
 import { evaluateClaims, formatStats, summarizeRows } from "./claims.ts";
@@ -249,24 +250,6 @@ const USAGE =
   "                           [--skip-notebooks] [--world-seed N]";
 
 /** A command-line mistake: printed with the usage, exit code 2. */
-class UsageError extends Error {}
-
-/** A positive integer from a flag's text, or a {@link UsageError} naming the flag. */
-function positiveInt(flag: string, text: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
-    throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
-  }
-  return Number(text);
-}
-
-/** A non-negative integer from a flag's text (a seed), or a {@link UsageError}. */
-function nonNegativeInt(flag: string, text: string): number {
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${flag} must be a non-negative integer, got "${text}"`);
-  }
-  return Number(text);
-}
-
 /** Parses the command line; every mistake is a {@link UsageError}, found before any work. */
 export function parseReproduceArgs(args: string[]): ReproduceOptions & { help: boolean } {
   let values;
