@@ -73,6 +73,7 @@ export interface CellOutput {
   evalue?: string;
   traceback?: string[];
   data?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
 }
 
 /** One notebook cell, as nbformat 4 stores it. */
@@ -162,6 +163,27 @@ export function notebookProblems(nb: NotebookDocument): NotebookProblem[] {
     }
   });
   return problems;
+}
+
+/**
+ * The shape of a notebook's outputs, cell by cell: each output as its type and MIME types
+ * (streams by name, consecutive chunks of one stream merged, since the kernel may split a
+ * print anywhere). Two complete runs of a deterministic notebook have the same shape even
+ * though timings and numbers in the text differ; a run that lost an output does not.
+ */
+export function outputStructure(nb: NotebookDocument): string[][] {
+  return nb.cells.map((cell) => {
+    const shape: string[] = [];
+    for (const output of cell.outputs ?? []) {
+      const entry = output.output_type === "stream"
+        ? `stream:${output.name}`
+        : output.output_type === "error"
+        ? `error:${output.ename}`
+        : `${output.output_type}:${Object.keys(output.data ?? {}).sort().join(",")}`;
+      if (!(entry.startsWith("stream:") && shape.at(-1) === entry)) shape.push(entry);
+    }
+    return shape;
+  });
 }
 
 /** Options of {@link executeNotebook}. */

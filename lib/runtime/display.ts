@@ -83,9 +83,14 @@ export function displayMessage(
  * @see notebooks/00_introduction.ipynb §1 (showing images in the notebook)
  */
 export async function display(bundle: MimeBundle, options: DisplayOptions = {}): Promise<void> {
-  const { msgType, content } = displayMessage(bundle, options);
   const jupyter = kernelJupyter();
   if (jupyter) {
+    // A displayable object (a figure, a table) is sent in the form it renders itself as
+    // when it ends a cell, with the metadata it asks for (e.g. a PNG's CSS width).
+    const own = bundle as Partial<Displayable> & { [DISPLAY_METADATA]?: Record<string, unknown> };
+    const data = typeof own[JUPYTER_DISPLAY] === "function" ? await own[JUPYTER_DISPLAY]() : bundle;
+    const metadata = { ...(own[DISPLAY_METADATA] ?? {}), ...(options.metadata ?? {}) };
+    const { msgType, content } = displayMessage(data, { ...options, metadata });
     await jupyter.broadcast(msgType, content);
     // Deno's kernel (2.9) resolves broadcast before the message is on the wire,
     // and a cell that ends right after can publish its "idle" status first:
@@ -138,20 +143,32 @@ export class DisplayHandle {
 }
 
 /**
+ * Optional per-MIME metadata an object asks `display` to send with it (a figure's PNG
+ * width, so a 1.5× PNG shows at the figure's size).
+ */
+export const DISPLAY_METADATA: unique symbol = Symbol.for("reid.display.metadata");
+
+/**
  * Deno's kernel shows a cell's last expression through this symbol (its
  * `Deno.jupyter.$display` is `Symbol.for("Jupyter.display")`), so an object
  * carrying it renders itself when it ends a cell.
  */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display");
 
-/** An object that renders as `bundle` when it is the last expression of a cell. */
+/**
+ * An object that renders as `bundle` when it is the last expression of a cell (the kernel
+ * awaits a promise), or when passed to {@link display}.
+ */
 export interface Displayable {
   /** Called by the kernel to format the object. */
-  [JUPYTER_DISPLAY](): MimeBundle;
+  [JUPYTER_DISPLAY](): MimeBundle | Promise<MimeBundle>;
 }
 
 /** Attach `bundle` to `value` so the kernel renders it when `value` ends a cell. */
-export function displayable<T extends object>(value: T, bundle: () => MimeBundle): T & Displayable {
+export function displayable<T extends object>(
+  value: T,
+  bundle: () => MimeBundle | Promise<MimeBundle>,
+): T & Displayable {
   Object.defineProperty(value, JUPYTER_DISPLAY, { value: bundle, enumerable: false });
   return value as T & Displayable;
 }

@@ -8,7 +8,13 @@
  * @module
  */
 import sharp from "sharp";
-import { type Displayable, displayable, type MimeBundle, toBase64 } from "../runtime/display.ts";
+import {
+  DISPLAY_METADATA,
+  type Displayable,
+  displayable,
+  type MimeBundle,
+  toBase64,
+} from "../runtime/display.ts";
 
 /** How an axis maps values. `category`: evenly spaced labels (bar charts). */
 export type AxisType = "linear" | "log" | "category";
@@ -121,7 +127,17 @@ export interface PlotlyFigure {
   layout: Record<string, unknown>;
 }
 
-const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+/**
+ * A value rounded to 4 significant digits (null when not finite): what a figure needs to
+ * draw, without the 16 digits of a float64 that bloat executed notebooks.
+ */
+export function roundForFigure(v: number): number | null {
+  if (!Number.isFinite(v)) return null;
+  if (v === 0 || Number.isInteger(v)) return v;
+  return Number(v.toPrecision(4));
+}
+const finiteOrNull = roundForFigure;
+const roundAll = (values: number[]) => values.map(roundForFigure);
 
 function plotlyAxis(axis: Axis): Record<string, unknown> {
   const out: Record<string, unknown> = { title: { text: axis.label ?? "" }, zeroline: false };
@@ -146,7 +162,7 @@ export function toPlotly(chart: Chart): PlotlyFigure {
         type: "scatter",
         mode: t.markers ? "lines+markers" : "lines",
         name: t.name,
-        x: t.x,
+        x: roundAll(t.x),
         y: t.y.map(finiteOrNull),
         line: { color: colors[i], dash: t.dash ?? "solid", width: t.width ?? 2 },
         opacity: t.opacity ?? 1,
@@ -170,7 +186,7 @@ export function toPlotly(chart: Chart): PlotlyFigure {
       type: "scatter",
       mode: "markers",
       name: t.name,
-      x: t.x,
+      x: roundAll(t.x),
       y: t.y.map(finiteOrNull),
       marker: {
         color: t.colors ?? colors[i],
@@ -626,16 +642,36 @@ export function chartText(chart: Chart): string {
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 /**
- * A figure's MIME bundle: the Plotly figure, the SVG fallback and a text form.
- * No `text/html` on purpose: nbconvert's HTML export prefers HTML over SVG, and
- * a Plotly HTML output needs plotly.js from the network.
+ * A figure's MIME bundle. The object itself holds the Plotly figure, the SVG and a text
+ * form (what code and tests read); what a notebook frontend receives — when the figure
+ * ends a cell, or through `display` — is its display form ({@link figureDisplayData}):
+ * Plotly JSON for VS Code and JupyterLab's plotly renderer, a PNG for everything else.
  */
 export type FigureBundle = MimeBundle & Displayable;
 
+/** Pixel density of a figure's PNG relative to its CSS size (sharp on HiDPI screens, small files). */
+export const FIGURE_PNG_SCALE = 1.5;
+
 /**
- * The bundle of a chart, which also renders itself when it ends a notebook cell.
- * JupyterLab with the plotly extension and VS Code show the interactive
- * figure; JupyterLab without it, nbconvert's HTML and GitHub show the SVG.
+ * What a frontend receives for a chart: Plotly JSON (floats rounded), a palette PNG of the
+ * static rendering and a text form. The PNG is what plain `jupyter nbconvert --to html`,
+ * untrusted JupyterLab (which renders no SVG), GitHub's viewer and the text-only tools show.
+ * No `image/svg+xml` on purpose: nbconvert's HTML export ranks SVG above PNG and the
+ * nbconvert Debian ships (6.5) empties every SVG, and no `text/html`, which would need
+ * plotly.js from the network.
+ */
+export async function figureDisplayData(chart: Chart): Promise<MimeBundle> {
+  return {
+    [PLOTLY_MIME]: toPlotly(chart),
+    "image/png": toBase64(await chartPng(chart, FIGURE_PNG_SCALE)),
+    "text/plain": chartText(chart),
+  };
+}
+
+/**
+ * The bundle of a chart, which renders itself (as {@link figureDisplayData}) when it ends a
+ * notebook cell or is passed to `display`. VS Code and JupyterLab with the plotly extension
+ * show the interactive figure; plain nbconvert, untrusted JupyterLab and GitHub the PNG.
  */
 export function figureBundle(chart: Chart): FigureBundle {
   const bundle: MimeBundle = {
@@ -643,13 +679,23 @@ export function figureBundle(chart: Chart): FigureBundle {
     "image/svg+xml": renderSvg(chart),
     "text/plain": chartText(chart),
   };
-  return displayable(bundle, () => ({ ...bundle }));
+  Object.defineProperty(bundle, DISPLAY_METADATA, {
+    value: { "image/png": { width: chart.width ?? 640 } },
+    enumerable: false,
+  });
+  return displayable(bundle, () => figureDisplayData(chart));
 }
 
-/** A PNG rendering of a chart's SVG (sharp/librsvg), at `scale` × its pixel size. */
+/**
+ * A PNG rendering of a chart's SVG (sharp/librsvg), at `scale` × its pixel size: 8-bit
+ * palette, no alpha (a chart has a few flat colours and anti-aliased text).
+ */
 export async function chartPng(chart: Chart, scale = 2): Promise<Uint8Array> {
   const svg = renderSvg(chart);
-  const out = await sharp(new TextEncoder().encode(svg), { density: 72 * scale }).png().toBuffer();
+  const out = await sharp(new TextEncoder().encode(svg), { density: 72 * scale })
+    .flatten({ background: "#ffffff" })
+    .png({ palette: true, compressionLevel: 9, effort: 7 })
+    .toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
@@ -657,7 +703,7 @@ export async function chartPng(chart: Chart, scale = 2): Promise<Uint8Array> {
 export async function figureBundleWithPng(chart: Chart): Promise<FigureBundle> {
   const bundle: MimeBundle = {
     ...figureBundle(chart),
-    "image/png": toBase64(await chartPng(chart)),
+    "image/png": toBase64(await chartPng(chart, FIGURE_PNG_SCALE)),
   };
-  return displayable(bundle, () => ({ ...bundle }));
+  return displayable(bundle, () => figureDisplayData(chart));
 }

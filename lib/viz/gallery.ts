@@ -55,6 +55,15 @@ export interface GalleryOptions {
   tileWidth?: number;
   tileHeight?: number;
   title?: string;
+  /** What the query column shows, written above it (e.g. "IR query", "Duke-like query"). */
+  queryHeading?: string;
+  /** What the ranked items are, written above them (e.g. "RGB gallery, nearest first"). */
+  galleryHeading?: string;
+  /**
+   * When a query's first true match is not in its top k, show it after a gap, with its rank
+   * (default true): a miss then shows what the model should have found.
+   */
+  showFirstMatch?: boolean;
 }
 
 /** One shown gallery item. */
@@ -74,6 +83,8 @@ export interface GalleryRow {
   excluded: number;
   /** Whether any true match is left after exclusions (the query counts in the metrics). */
   valid: boolean;
+  /** The best-ranked true match when it is not among `items` (rank > k). */
+  firstMatch?: RankedItem;
 }
 
 /** The composed gallery. */
@@ -141,18 +152,24 @@ export function rankRow(options: GalleryOptions, queryIndex: number): GalleryRow
   const items: RankedItem[] = [];
   let excluded = 0;
   let valid = false;
+  let rank = 0;
+  let firstMatch: RankedItem | undefined;
   for (const gi of order) {
     if (exclude(queryIndex, gi)) {
       excluded++;
       continue;
     }
+    rank++;
     const match = isMatch(queryIndex, gi);
+    if (match && !valid && rank > k) {
+      firstMatch = { galleryIndex: gi, rank, distance: row[gi], match };
+    }
     valid ||= match;
     if (items.length < k) {
-      items.push({ galleryIndex: gi, rank: items.length + 1, distance: row[gi], match });
+      items.push({ galleryIndex: gi, rank, distance: row[gi], match });
     }
   }
-  return { queryIndex, items, excluded, valid };
+  return { queryIndex, items, excluded, valid, ...(firstMatch ? { firstMatch } : {}) };
 }
 
 /** Colours of the borders (also used by tests to find them). */
@@ -178,6 +195,8 @@ export interface GalleryLayout {
   queryWidth: number;
 }
 
+const LEGEND_HEIGHT = 30;
+
 /** The layout {@link rankedGallery} uses for these options. */
 export function galleryLayout(options: GalleryOptions): GalleryLayout {
   const tileWidth = options.tileWidth ?? 64;
@@ -190,7 +209,8 @@ export function galleryLayout(options: GalleryOptions): GalleryLayout {
     border,
     gap: 6,
     queryGap: 18,
-    top: options.title ? 28 : 8,
+    // Title, then one line of legend and the column headings.
+    top: (options.title ? 28 : 8) + LEGEND_HEIGHT,
     left: 8,
     rowHeight: tileHeight + 2 * border + captionHeight + 10,
     captionHeight,
@@ -239,7 +259,10 @@ export function attributeWords(item: EvalItem, names: string[] | undefined): str
 /**
  * Compose the ranked gallery as one PNG (via sharp): a row per query, top-k
  * with green/red borders, rank and distance under each item, excluded items
- * skipped. A row whose query has no true match left is marked "no match".
+ * skipped; a legend says what the colours and numbers mean and, when given, what the query
+ * and gallery columns show (modality, domain). When a query's first true match ranks below
+ * k, it is shown after a gap with its rank. A row whose query has no true match left is
+ * marked "no match". The PNG is 8-bit palette, without alpha.
  *
  * @see notebooks/00_introduction.ipynb §5 (a ranked gallery)
  */
@@ -249,7 +272,10 @@ export async function rankedGallery(options: GalleryOptions): Promise<RankedGall
   if (!(k >= 1)) throw new Error(`rankedGallery: k must be ≥ 1, got ${k}`);
   const rows = options.rows.map((qi) => rankRow(options, qi));
   const L = galleryLayout(options);
-  const width = itemX(L, k) + L.left;
+  const showFirst = (options.showFirstMatch ?? true) && rows.some((r) => r.firstMatch);
+  // The first-match slot sits one tile after the top k, past a gap of half a tile.
+  const firstX = itemX(L, k) + Math.round(L.tileWidth / 2);
+  const width = (showFirst ? firstX + L.tileWidth + 2 * L.border + L.gap : itemX(L, k)) + L.left;
   const height = L.top + rows.length * L.rowHeight;
   const composites: sharp.OverlayOptions[] = [];
   const svg: string[] = [];
@@ -257,6 +283,30 @@ export async function rankedGallery(options: GalleryOptions): Promise<RankedGall
   if (options.title) {
     svg.push(
       `<text x="${L.left}" y="19" font-size="14" ${font}>${escapeXml(options.title)}</text>`,
+    );
+  }
+  const legendY = (options.title ? 28 : 8) + 11;
+  svg.push(
+    `<text x="${L.left}" y="${legendY}" font-size="10" fill="#444" ${font}>` +
+      `<tspan fill="${hex(MATCH_COLOR)}">■ same person</tspan>  ` +
+      `<tspan fill="${hex(MISMATCH_COLOR)}">■ another person</tspan>  · under each image: ` +
+      `#rank and distance to the query (smaller = closer)` +
+      `${showFirst ? " · right: the first true match, when it ranks below the top " + k : ""}` +
+      `</text>`,
+  );
+  const headingY = legendY + 14;
+  if (options.queryHeading) {
+    svg.push(
+      `<text x="${L.left}" y="${headingY}" font-size="11" font-weight="bold" ${font}>${
+        escapeXml(options.queryHeading)
+      }</text>`,
+    );
+  }
+  if (options.galleryHeading) {
+    svg.push(
+      `<text x="${itemX(L, 0)}" y="${headingY}" font-size="11" font-weight="bold" ${font}>${
+        escapeXml(options.galleryHeading)
+      }</text>`,
     );
   }
 
@@ -301,8 +351,9 @@ export async function rankedGallery(options: GalleryOptions): Promise<RankedGall
       }</text>`,
     );
 
-    for (const [j, item] of row.items.entries()) {
-      const x = itemX(L, j);
+    const shown = row.items.map((item, j) => ({ item, x: itemX(L, j) }));
+    if (showFirst && row.firstMatch) shown.push({ item: row.firstMatch, x: firstX });
+    for (const { item, x } of shown) {
       const color = hex(item.match ? MATCH_COLOR : MISMATCH_COLOR);
       svg.push(
         `<rect class="${item.match ? "match" : "mismatch"}" x="${x}" y="${y}" width="${
@@ -333,11 +384,14 @@ export async function rankedGallery(options: GalleryOptions): Promise<RankedGall
     create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } },
   })
     .composite([{ input: Buffer.from(overlay), left: 0, top: 0 }, ...composites])
-    .png()
+    .flatten({ background: "#ffffff" })
+    .png({ palette: true, compressionLevel: 9, effort: 7, dither: 0.5 })
     .toBuffer();
   const png = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   const summary = rows.map((row) =>
-    `q${row.queryIndex}: ${row.items.map((i) => (i.match ? "✓" : "✗")).join("")}`
+    `q${row.queryIndex}: ${row.items.map((i) => (i.match ? "✓" : "✗")).join("")}${
+      row.firstMatch ? ` (first true match at rank ${row.firstMatch.rank})` : ""
+    }`
   ).join("\n");
   const data: MimeBundle = {
     "image/png": toBase64(png),

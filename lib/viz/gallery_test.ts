@@ -162,3 +162,28 @@ Deno.test("isExcluded and input checks", async () => {
     /3 pixel bytes/,
   );
 });
+
+Deno.test("rankedGallery shows a missed first true match after the top k, as an RGB palette PNG", async () => {
+  // k = 1: query 0's top item is g1 (wrong); its first true match g2 ranks 2nd.
+  const result = await rankedGallery(
+    options({ k: 1, queryHeading: "IR query", galleryHeading: "RGB gallery" }),
+  );
+  const [row0, row1] = result.rows;
+  assert.deepEqual(row0.items.map((i) => i.galleryIndex), [1]);
+  assert.deepEqual(row0.firstMatch, {
+    galleryIndex: 2,
+    rank: 2,
+    distance: dist.data[2],
+    match: true,
+  });
+  assert.equal(row1.firstMatch, undefined, "no true match at all: nothing to show");
+  const L = galleryLayout(options({ k: 1 }));
+  assert.ok(result.width > itemX(L, 1) + L.left, "room for the extra slot");
+  // The extra slot's border is green, to the right of the top-1 slot.
+  const firstX = itemX(L, 1) + Math.round(L.tileWidth / 2);
+  assert.deepEqual(await pixelAt(result.png, firstX + 1, L.top + 1), MATCH_COLOR);
+  assert.match(String(result.bundle["text/plain"]), /first true match at rank 2/);
+  assert.equal(result.png[25], 3, "indexed colour (no alpha)");
+  const none = await rankedGallery(options({ k: 1, showFirstMatch: false }));
+  assert.equal(none.width, itemX(L, 1) + L.left);
+});

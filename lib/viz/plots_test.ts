@@ -4,14 +4,16 @@ import { LossHistory } from "../train/history.ts";
 import {
   chartPng,
   escapeXml,
+  figureBundle,
   figureBundleWithPng,
   logTicks,
   niceTicks,
   PLOTLY_MIME,
   type PlotlyFigure,
   renderSvg,
+  roundForFigure,
 } from "./chart.ts";
-import { JUPYTER_DISPLAY } from "../runtime/display.ts";
+import { DISPLAY_METADATA, JUPYTER_DISPLAY } from "../runtime/display.ts";
 import { ablationBars, cmcCurves, featureScatter, lossCurves, meanStd } from "./plots.ts";
 
 /** Tag balance of an SVG document (a small XML well-formedness check). */
@@ -145,7 +147,7 @@ Deno.test("featureScatter: colour by identity, marker by modality", async () => 
   assert.notEqual(rgb.symbol, ir.symbol);
   assert.deepEqual(rgb.color, ir.color, "the same identities have the same colours");
   assert.equal(new Set(rgb.color).size, 3);
-  assert.deepEqual(fig.data[1].x, [0.10000000149011612, 5.199999809265137, -2.799999952316284]);
+  assert.deepEqual(fig.data[1].x, [0.1, 5.2, -2.8], "float32 noise rounded to 4 digits");
   const svg = bundle["image/svg+xml"] as string;
   assertWellFormed(svg);
   assert.equal((svg.match(/data-name="RGB">(.*?)<\/g>/)?.[1].match(/<circle /g) ?? []).length, 3);
@@ -175,4 +177,31 @@ Deno.test("ticks, escaping, PNG rendering", async () => {
   const withPng = await figureBundleWithPng(chart);
   assert.ok(typeof withPng["image/png"] === "string" && withPng["image/svg+xml"]);
   assert.ok(renderSvg(chart).includes('data-name="l"'));
+});
+
+Deno.test("a figure's display form: Plotly JSON, a palette PNG at 1.5x, text; rounded floats", async () => {
+  const chart = {
+    title: "t",
+    x: { label: "step" },
+    y: { label: "loss" },
+    traces: [{ kind: "line" as const, name: "l", x: [0, 1, 2], y: [0.123456789, 1 / 3, NaN] }],
+    width: 300,
+    height: 200,
+  };
+  const bundle = figureBundle(chart);
+  const shown = await bundle[JUPYTER_DISPLAY]();
+  assert.deepEqual(Object.keys(shown).sort(), [PLOTLY_MIME, "image/png", "text/plain"]);
+  assert.deepEqual(plotly(shown).data[0].y, [0.1235, 0.3333, null]);
+  const png = Uint8Array.from(atob(shown["image/png"] as string), (c) => c.charCodeAt(0));
+  // IHDR: width and height (big-endian) at bytes 16-23, colour type at byte 25 (3 = palette).
+  const view = new DataView(png.buffer);
+  assert.equal(view.getUint32(16), 450);
+  assert.equal(view.getUint32(20), 300);
+  assert.equal(png[25], 3, "an indexed-colour PNG, no alpha channel");
+  assert.deepEqual((bundle as unknown as Record<symbol, unknown>)[DISPLAY_METADATA], {
+    "image/png": { width: 300 },
+  });
+  assert.equal(roundForFigure(12345.678), 12350);
+  assert.equal(roundForFigure(7), 7);
+  assert.equal(roundForFigure(Infinity), null);
 });
