@@ -31,6 +31,12 @@ export const IMAGENET_NORMALIZATION: Normalization = {
   std: [0.229, 0.224, 0.225],
 };
 
+/** Pixels scaled to [−1, 1]: what networks trained from scratch (the GAN papers) take. */
+export const SYMMETRIC_NORMALIZATION: Normalization = {
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+};
+
 /** Bytes of one decoded image of `size`. */
 export function imageBytes(size: ImageSize): number {
   return size.height * size.width * 3;
@@ -226,6 +232,18 @@ export function pixelsToTensor(
   ]);
 }
 
+/** The uint8 images at `indices` of `pixels`, concatenated. */
+export function gatherImages(
+  pixels: Uint8Array,
+  size: ImageSize,
+  indices: readonly number[],
+): Uint8Array {
+  const per = imageBytes(size);
+  const out = new Uint8Array(indices.length * per);
+  indices.forEach((index, i) => out.set(pixels.subarray(index * per, (index + 1) * per), i * per));
+  return out;
+}
+
 /** A float32 NHWC tensor of the images at `indices` of `pixels`. */
 export function gatherToTensor(
   pixels: Uint8Array,
@@ -233,12 +251,7 @@ export function gatherToTensor(
   indices: readonly number[],
   norm?: Normalization,
 ): tf.Tensor4D {
-  const per = imageBytes(size);
-  const batch = new Uint8Array(indices.length * per);
-  indices.forEach((index, i) =>
-    batch.set(pixels.subarray(index * per, (index + 1) * per), i * per)
-  );
-  return pixelsToTensor(batch, size, 0, indices.length, norm);
+  return pixelsToTensor(gatherImages(pixels, size, indices), size, 0, indices.length, norm);
 }
 
 /** A dataset's own per-channel mean and std (of values in [0, 1]). */

@@ -102,3 +102,16 @@ export function isDistractor(image: ReidImage): boolean {
 export function isIdentity(image: ReidImage): boolean {
   return !isJunk(image) && !isDistractor(image);
 }
+
+/** One query or gallery item as the evaluation sees it. */
+export interface EvalItem {
+  /** Person identity (for attribute queries: the source image's identity, or -1). */
+  pid: number;
+  /** Camera index, 1-based. */
+  camid: number;
+  modality?: Modality;
+  /** Attribute labels; two items with identical vectors are in the same attribute category. */
+  attributes?: ArrayLike<number>;
+  /** An explicit attribute category; overrides {@link attributes} when given. */
+  category?: string | number;
+}

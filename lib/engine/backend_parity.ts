@@ -12,7 +12,8 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import type { ReidDataset } from "../data/types.ts";
-import { buildReidNet, evaluateReid, type ReidSplit } from "./reid_engine.ts";
+import type { ReidSplit } from "../data/split.ts";
+import { buildReidNet, evaluateReid } from "./reid_engine.ts";
 import { market1501 } from "../eval/protocols.ts";
 import { crossEntropy } from "../nn/losses/classification.ts";
 import { Player, trainableVariables } from "../train/players.ts";

@@ -1,6 +1,6 @@
 /**
- * The re-id training engine the papers share (torchreid's "engine" role): a dataset split
- * decoded once into a pixel cache, a backbone with an optional BN neck and an identity
+ * The ID + triplet re-id trainer (the baseline's, torchreid's "engine" role) on a split of
+ * `lib/data/split.ts`: a backbone with an optional BN neck and an identity
  * classifier, identity cross-entropy (label smoothing) and batch-hard triplet losses over
  * P×K batches, seeded augmentation, Adam with an epoch schedule; then features in eval
  * mode (optionally averaged with the mirrored image) and the protocol's CMC / mAP / mINP.
@@ -15,22 +15,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { isAbsolute, join } from "node:path";
 import { augmentBatch, type AugmentConfig } from "../data/augment.ts";
-import { cachedPixels } from "../data/cache.ts";
-import {
-  imageBytes,
-  IMAGENET_NORMALIZATION,
-  type ImageSize,
-  type Normalization,
-  pixelsToTensor,
-} from "../data/images.ts";
+import { IMAGENET_NORMALIZATION, type Normalization, pixelsToTensor } from "../data/images.ts";
 import { identityBatches } from "../data/samplers.ts";
-import { isIdentity, type ReidDataset, type SplitName } from "../data/types.ts";
+import { gatherPixels, type ReidSplit } from "../data/split.ts";
 import type { DenseMatrix, DistanceMatrix, DistanceMetric } from "../eval/distance.ts";
 import { pairwiseDistance } from "../eval/distance.ts";
+import { type Embed, extractFeatures, type FeatureOptions } from "../eval/features.ts";
 import { type EvalResult, evaluate } from "../eval/evaluate.ts";
-import type { EvalItem, Protocol } from "../eval/protocols.ts";
+import type { Protocol } from "../eval/protocols.ts";
 import { bnNeck, classifier } from "../nn/heads.ts";
 import { smallResNet } from "../nn/backbones/small_resnet.ts";
 import { resNet50 } from "../nn/backbones/resnet50.ts";
@@ -46,107 +39,6 @@ import { DisplayHandle, isNotebook } from "../runtime/display.ts";
 import { lossCurves } from "../viz/plots.ts";
 import { formatPeaks, type MemoryPeaks } from "./memory.ts";
 import { type BatchSource, type Hook, runTraining, type TrainLoopReport } from "./train_loop.ts";
-
-// ---------------------------------------------------------------- data
-
-/** Some images of a dataset, decoded at one size, with what training and evaluation need. */
-export interface ReidSplit {
-  /** A readable name, e.g. "market1501/train". */
-  name: string;
-  dataset: ReidDataset;
-  /** Indices into `dataset.images`, in row order. */
-  indices: number[];
-  /** Row of each dataset index. */
-  rowOf: Map<number, number>;
-  /** uint8 N × H × W × 3. */
-  pixels: Uint8Array;
-  size: ImageSize;
-  /** What the evaluation sees of each row. */
-  items: EvalItem[];
-  /** Training label of each row: the identity's rank among the split's identities (−1: none). */
-  labels: Int32Array;
-  /** Distinct identities (the classifier's width when training on this split). */
-  numClasses: number;
-}
-
-/** Options of {@link loadSplit}. */
-export interface LoadSplitOptions {
-  /** Cache folder (default `data/cache/`). */
-  cacheDir?: string;
-  /** Keep only labelled persons (drop Market junk and distractors); default false. */
-  identitiesOnly?: boolean;
-}
-
-/**
- * The absolute path of an image of `dataset`.
- *
- * @see notebooks/00_introduction.ipynb §5 (a ranked gallery)
- */
-export function imagePath(dataset: ReidDataset, index: number): string {
-  const p = dataset.images[index].path;
-  return isAbsolute(p) ? p : join(dataset.root, p);
-}
-
-/**
- * Decodes the images of `split` (a split name or explicit indices) at `size`, through the
- * pixel cache, and labels their identities 0…C−1 in ascending pid order.
- *
- * @see notebooks/00_introduction.ipynb §2 (datasets and their layouts)
- */
-export async function loadSplit(
-  dataset: ReidDataset,
-  split: SplitName | readonly number[],
-  size: ImageSize,
-  options: LoadSplitOptions = {},
-): Promise<ReidSplit> {
-  let indices = typeof split === "string"
-    ? dataset.images.flatMap((im, i) => (im.split === split ? [i] : []))
-    : [...split];
-  if (options.identitiesOnly) indices = indices.filter((i) => isIdentity(dataset.images[i]));
-  const label = typeof split === "string" ? split : "subset";
-  if (indices.length === 0) {
-    throw new Error(`${dataset.root}: split "${label}" of ${dataset.name} has no images`);
-  }
-  const name = `${dataset.name}-${label}`;
-  const { pixels } = await cachedPixels(indices.map((i) => imagePath(dataset, i)), size, {
-    cacheDir: options.cacheDir,
-    name,
-  });
-  const pids = [
-    ...new Set(
-      indices.filter((i) => isIdentity(dataset.images[i])).map((i) => {
-        return dataset.images[i].pid;
-      }),
-    ),
-  ].sort((a, b) => a - b);
-  const classOf = new Map(pids.map((pid, c) => [pid, c]));
-  const labels = Int32Array.from(indices, (i) => {
-    const im = dataset.images[i];
-    return isIdentity(im) ? classOf.get(im.pid)! : -1;
-  });
-  return {
-    name: `${dataset.name}/${label}`,
-    dataset,
-    indices,
-    rowOf: new Map(indices.map((index, row) => [index, row])),
-    pixels,
-    size,
-    items: indices.map((i) => {
-      const im = dataset.images[i];
-      return { pid: im.pid, camid: im.camid, modality: im.modality };
-    }),
-    labels,
-    numClasses: pids.length,
-  };
-}
-
-/** The uint8 pixels of some rows of a split, concatenated. */
-export function gatherPixels(split: ReidSplit, rows: readonly number[]): Uint8Array {
-  const per = imageBytes(split.size);
-  const out = new Uint8Array(rows.length * per);
-  rows.forEach((row, i) => out.set(split.pixels.subarray(row * per, (row + 1) * per), i * per));
-  return out;
-}
 
 // ---------------------------------------------------------------- model
 
@@ -493,49 +385,37 @@ export async function trainReid(options: TrainReidOptions): Promise<TrainReport>
 /** Which feature the retrieval uses: the pooled backbone output or the BN-neck output. */
 export type FeatureKind = "pool" | "neck";
 
-/** Options of {@link extractFeatures}. */
-export interface FeatureOptions {
+/** Options of {@link evaluateReid}: the feature, and those of `extractFeatures`. */
+export interface ReidFeatureOptions extends Partial<FeatureOptions> {
   /** Default "neck" when the net has one, else "pool". */
   feature?: FeatureKind;
-  /** Average with the features of the mirrored images (default false). */
-  flip?: boolean;
-  /** Images per forward pass (default 128). */
-  batchSize?: number;
-  normalization?: Normalization;
 }
 
 /**
- * Features of every row of `split`, in eval mode (BN moving statistics), as a row-major
- * matrix on the JavaScript side.
+ * The embedding a re-id net retrieves with, in eval mode (BN moving statistics): the pooled
+ * backbone output or its BN-neck output.
  *
  * @see notebooks/00_introduction.ipynb §5 (evaluation)
  */
-export async function extractFeatures(
+export function reidEmbed(net: ReidNet, feature?: FeatureKind): Embed {
+  const kind = feature ?? (net.neck ? "neck" : "pool");
+  if (kind === "neck" && !net.neck) throw new Error("reidEmbed: the net has no BN neck");
+  return (x) => {
+    const f = forward(net.backbone, x, "eval") as tf.Tensor2D;
+    return kind === "neck" ? forward(net.neck!, f, "eval") as tf.Tensor2D : f;
+  };
+}
+
+/** {@link extractFeatures} of a re-id net (ImageNet normalisation unless told). */
+export function reidFeatures(
   net: ReidNet,
   split: ReidSplit,
-  options: FeatureOptions = {},
+  options: ReidFeatureOptions = {},
 ): Promise<DenseMatrix> {
-  const kind = options.feature ?? (net.neck ? "neck" : "pool");
-  if (kind === "neck" && !net.neck) throw new Error("extractFeatures: the net has no BN neck");
-  const batchSize = options.batchSize ?? 128;
-  const norm = options.normalization ?? IMAGENET_NORMALIZATION;
-  const n = split.indices.length;
-  const out = new Float32Array(n * net.featureDim);
-  const embed = (x: tf.Tensor4D) => {
-    const f = forward(net.backbone, x, "eval");
-    return kind === "neck" ? forward(net.neck!, f, "eval") : f;
-  };
-  for (let start = 0; start < n; start += batchSize) {
-    const count = Math.min(batchSize, n - start);
-    const f = tf.tidy(() => {
-      const x = pixelsToTensor(split.pixels, split.size, start, count, norm);
-      const y = embed(x);
-      return options.flip ? y.add(embed(tf.reverse(x, 2))).div(2) : y;
-    });
-    out.set(await f.data() as Float32Array, start * net.featureDim);
-    f.dispose();
-  }
-  return { data: out, rows: n, cols: net.featureDim };
+  return extractFeatures(reidEmbed(net, options.feature), split, {
+    ...options,
+    normalization: options.normalization ?? IMAGENET_NORMALIZATION,
+  });
 }
 
 /** The metrics the baseline tables report, in percent: R1, R5, R10, mAP, mINP. */
@@ -565,10 +445,10 @@ export async function evaluateReid(
   query: ReidSplit,
   gallery: ReidSplit,
   protocol: Protocol,
-  options: FeatureOptions & { metric?: DistanceMetric } = {},
+  options: ReidFeatureOptions & { metric?: DistanceMetric } = {},
 ): Promise<ReidEvaluation> {
-  const queryFeatures = await extractFeatures(net, query, options);
-  const galleryFeatures = await extractFeatures(net, gallery, options);
+  const queryFeatures = await reidFeatures(net, query, options);
+  const galleryFeatures = await reidFeatures(net, gallery, options);
   const dist = await pairwiseDistance(queryFeatures, galleryFeatures, options.metric);
   const result = evaluate(dist, query.items, gallery.items, protocol);
   return { result, metrics: reidMetrics(result), dist, queryFeatures, galleryFeatures };

@@ -10,13 +10,12 @@ import {
   buildReidNet,
   checkTrainConfig,
   evaluateReid,
-  extractFeatures,
-  loadSplit,
+  reidFeatures,
   type ReidNetConfig,
-  type ReidSplit,
   type ReidTrainConfig,
   trainReid,
 } from "./reid_engine.ts";
+import { loadSplit, type ReidSplit } from "../data/split.ts";
 import { ensureSyntheticPreset } from "./synthetic.ts";
 
 await initBackend({ announce: false });
@@ -115,12 +114,12 @@ Deno.test("trainReid: the loss falls, tensor counts stay flat, memory and timing
     assert.ok(report.secondsPerStep > 0);
 
     // Eval mode leaves the BN statistics alone: two extractions agree exactly.
-    const a = await extractFeatures(net, query);
-    const b = await extractFeatures(net, query, { batchSize: 3 });
+    const a = await reidFeatures(net, query);
+    const b = await reidFeatures(net, query, { batchSize: 3 });
     assert.deepEqual(a.data, b.data, "batching and repetition do not change features");
     assert.equal(a.rows, query.indices.length);
     assert.equal(a.cols, net.featureDim);
-    const flipped = await extractFeatures(net, query, { flip: true });
+    const flipped = await reidFeatures(net, query, { flip: true });
     assert.notDeepEqual(flipped.data, a.data, "flip-averaging changes the features");
 
     const evaluation = await evaluateReid(net, query, gallery, market1501());

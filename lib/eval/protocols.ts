@@ -7,20 +7,10 @@
  *
  * @module
  */
-import type { Modality } from "../data/types.ts";
 
-/** One query or gallery item as the evaluation sees it. */
-export interface EvalItem {
-  /** Person identity (for attribute queries: the source image's identity, or -1). */
-  pid: number;
-  /** Camera index, 1-based. */
-  camid: number;
-  modality?: Modality;
-  /** Attribute labels; two items with identical vectors are in the same attribute category. */
-  attributes?: ArrayLike<number>;
-  /** An explicit attribute category; overrides {@link attributes} when given. */
-  category?: string | number;
-}
+// An evaluation item describes an image, so it lives with the data types (a split carries them).
+export type { EvalItem } from "../data/types.ts";
+import type { Modality } from "../data/types.ts";
 
 /**
  * A gallery item is ignored for a query when every condition the rule sets

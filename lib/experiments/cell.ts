@@ -23,8 +23,8 @@ import {
   reusableResult,
   workDir,
   writeResult,
-  writeTextAtomic,
 } from "./store.ts";
+import { writeFileAtomic } from "../runtime/fs.ts";
 
 /** Where results and scratch files go. */
 export interface StoreRoots {
@@ -125,7 +125,7 @@ async function recordFailure(root: string, key: CellKey, hash: string, err: Erro
       lastFinite: found.lastFinite,
     }
     : null;
-  await writeTextAtomic(
+  await writeFileAtomic(
     failurePath(root, key),
     JSON.stringify(
       {

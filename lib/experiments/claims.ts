@@ -146,12 +146,12 @@ export function evaluateClaim(
 // ---- helpers to write claims ----
 
 /** `a − b` on `metric` (paired per seed) must exceed `margin`. */
-export function gt(
-  a: string,
-  b: string,
-  metric: string,
+export function gt<R extends string, M extends string>(
+  a: R,
+  b: R,
+  metric: M,
   options: { margin?: number; paper?: number; minGap?: number } = {},
-): ClaimPart {
+): ClaimPart<R, M> {
   return {
     label: `${a} − ${b}, ${metric}`,
     value: (m) => m(a, metric) - m(b, metric),
@@ -162,12 +162,12 @@ export function gt(
 }
 
 /** `a − max(others)` on `metric` must exceed `margin` ("A beats the best of B, C"). */
-export function gtMax(
-  a: string,
-  others: string[],
-  metric: string,
+export function gtMax<R extends string, M extends string>(
+  a: R,
+  others: R[],
+  metric: M,
   options: { margin?: number; paper?: number } = {},
-): ClaimPart {
+): ClaimPart<R, M> {
   return {
     label: `${a} − max(${others.join(", ")}), ${metric}`,
     value: (m) => m(a, metric) - Math.max(...others.map((o) => m(o, metric))),
@@ -177,19 +177,19 @@ export function gtMax(
 }
 
 /** An ordering `rows[0] < rows[1] < …` on `metric`, as one part per consecutive pair. */
-export function chain(
-  rowsAscending: string[],
-  metric: string,
+export function chain<R extends string, M extends string>(
+  rowsAscending: R[],
+  metric: M,
   options: { margin?: number; minGap?: number } = {},
-): ClaimPart[] {
+): ClaimPart<R, M>[] {
   return rowsAscending.slice(1).map((row, i) => gt(row, rowsAscending[i], metric, options));
 }
 
 /** The paper's value of `row`'s `metric` in `spec`, for `paper:` fields of parts. */
-export function paperValue(
-  spec: Pick<PaperSpec, "rows">,
-  row: string,
-  metric: string,
+export function paperValue<R extends string, M extends string>(
+  spec: { rows: readonly { id: R; paper?: Partial<Record<M, number>> }[] },
+  row: NoInfer<R>,
+  metric: NoInfer<M>,
 ): number | undefined {
   return spec.rows.find((r) => r.id === row)?.paper?.[metric];
 }
@@ -235,7 +235,9 @@ export function summarizeRows(
       row: row.id,
       label: row.label,
       table: row.table,
-      paper: { ...(row.paper ?? {}) },
+      paper: Object.fromEntries(
+        Object.entries(row.paper ?? {}).filter((e): e is [string, number] => e[1] !== undefined),
+      ),
       ours,
       seeds,
       failedSeeds: failed.filter((f) => f.row === row.id).map((f) => f.seed).sort((a, b) => a - b),

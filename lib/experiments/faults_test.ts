@@ -154,7 +154,7 @@ Deno.test("bad command lines stop before any work, with the usage and exit code 
     args: [
       "run",
       "-A",
-      fileURLToPath(new URL("./reproduce.ts", import.meta.url)),
+      fileURLToPath(new URL("../cli/reproduce.ts", import.meta.url)),
       "--workers",
       "abc",
     ],

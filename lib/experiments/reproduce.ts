@@ -20,7 +20,7 @@
 import { parseArgs } from "node:util";
 import { nonNegativeInt, positiveInt, UsageError } from "../runtime/cli.ts";
 import { resolve } from "node:path";
-import { EXTRA_NOTEBOOKS, type PaperEntry, PAPERS, selectPapers } from "../papers/registry.ts";
+import { type PaperEntry, selectPapers } from "./papers.ts";
 import { evaluateClaims, formatStats, summarizeRows } from "./claims.ts";
 import type { ClaimResult, RowSummary } from "./claims.ts";
 import { importSpec } from "./cell_runner.ts";
@@ -34,10 +34,10 @@ import {
   loadGridResults,
   scaleDir,
   type StaleFile,
-  writeTextAtomic,
 } from "./store.ts";
 import { ensureWritableDir } from "../runtime/fs.ts";
 import { repoPath } from "../runtime/paths.ts";
+import { writeFileAtomic } from "../runtime/fs.ts";
 
 /** Options of {@link reproduce}. */
 export interface ReproduceOptions {
@@ -56,9 +56,9 @@ export interface ReproduceOptions {
   /** Scratch root for checkpoints (default `<repo>/data/runs`). */
   work?: string;
   skipNotebooks?: boolean;
-  /** The registry to use (tests pass their own). */
-  registry?: readonly PaperEntry[];
-  /** Extra notebooks to run when no paper is named (default: the introduction). */
+  /** The papers it knows (`lib/papers/registry.ts`'s `PAPERS`; tests pass their own). */
+  registry: readonly PaperEntry[];
+  /** Extra notebooks to run when no paper is named (the introduction; default none). */
   extraNotebooks?: readonly string[];
   log?: (line: string) => void;
 }
@@ -115,9 +115,9 @@ function table(summary: PaperSummary): string {
  * (seeds, workers, scale, an unwritable results folder, unknown papers) throw before any
  * paper trains.
  */
-export async function reproduce(options: ReproduceOptions = {}): Promise<ReproduceReport> {
+export async function reproduce(options: ReproduceOptions): Promise<ReproduceReport> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const registry = options.registry ?? PAPERS;
+  const { registry } = options;
   const entries = selectPapers(options.papers ?? [], registry);
   const scale = options.scale ?? "cpu";
   if (scale !== "cpu" && scale !== "paper") {
@@ -190,7 +190,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     };
     for (const line of describeStale(stored.stale)) log(`[reproduce] ${line}`);
     const path = `${results}/${spec.paper}/${dirName}/summary.json`;
-    await writeTextAtomic(path, JSON.stringify(summary, null, 1) + "\n");
+    await writeFileAtomic(path, JSON.stringify(summary, null, 1) + "\n");
     report.summaries.push(path);
     const world = worldSeed === undefined ? "" : `, world seed ${worldSeed}`;
     log(`\n${spec.paper} (${scale}${quick ? ", quick" : ""}${world}):\n${table(summary)}\n`);
@@ -200,7 +200,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     log("[reproduce] --world-seed: notebooks not executed (they show the default world)");
   } else if (!options.skipNotebooks) {
     const notebooks = [
-      ...((options.papers ?? []).length === 0 ? options.extraNotebooks ?? EXTRA_NOTEBOOKS : []),
+      ...((options.papers ?? []).length === 0 ? options.extraNotebooks ?? [] : []),
       ...entries.flatMap((e) => (e.notebook ? [e.notebook] : [])),
     ];
     for (const nb of notebooks) {
@@ -244,14 +244,16 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   return report;
 }
 
-const USAGE =
+/** The command line of `deno task reproduce`. */
+export const USAGE =
   "usage: deno task reproduce [--paper P]... [--scale cpu|paper] [--seeds N] [--quick] [--force]\n" +
   "                           [--workers N] [--backend wasm|cpu|tensorflow] [--results DIR]\n" +
   "                           [--skip-notebooks] [--world-seed N]";
 
-/** A command-line mistake: printed with the usage, exit code 2. */
 /** Parses the command line; every mistake is a {@link UsageError}, found before any work. */
-export function parseReproduceArgs(args: string[]): ReproduceOptions & { help: boolean } {
+export function parseReproduceArgs(
+  args: string[],
+): Omit<ReproduceOptions, "registry"> & { help: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -293,31 +295,4 @@ export function parseReproduceArgs(args: string[]): ReproduceOptions & { help: b
     results: values.results,
     skipNotebooks: values["skip-notebooks"],
   };
-}
-
-async function main(): Promise<number> {
-  let options;
-  try {
-    options = parseReproduceArgs(Deno.args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`reproduce: ${error.message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const { help: _help, ...rest } = options;
-  const report = await reproduce(rest);
-  return report.ok ? 0 : 1;
-}
-
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(`reproduce: ${(error as Error).message}`);
-    Deno.exit(2);
-  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { selectPapers } from "../papers/registry.ts";
+import { selectPapers } from "./papers.ts";
 import { type PaperSummary, reproduce } from "./reproduce.ts";
 
 const toyEntry = {

@@ -64,7 +64,7 @@ export async function gridView(
   const cells = [...results.values()].reduce((n, bySeed) => n + bySeed.size, 0);
   const rows = summarizeRows(spec, results, undefined, failed);
   const claims = evaluateClaims(spec, results);
-  const metrics = spec.metrics ?? [...new Set(rows.flatMap((r) => Object.keys(r.ours)))];
+  const metrics = [...(spec.metrics ?? new Set(rows.flatMap((r) => Object.keys(r.ours))))];
   const seeds = [...new Set(rows.flatMap((r) => r.seeds))].sort((a, b) => a - b);
   const caption = [
     `mean ± std over seeds ${seeds.join(", ") || "—"}; ${cells} stored cells`,

@@ -29,10 +29,17 @@ export type Delta<C> = C extends readonly unknown[] ? C
 /** A cell's metrics, e.g. `{ R1: 41.2, mAP: 35.0 }` (percent, as the papers report). */
 export type CellMetrics = Record<string, number>;
 
-/** One ablation row: a switch set over the base config and what the paper reports for it. */
-export interface RowSpec<C extends Config = Config> {
+/**
+ * One ablation row: a switch set over the base config and what the paper reports for it. `R`
+ * is the union of the paper's row ids and `M` of its metric names ({@link definePaperSpec}).
+ */
+export interface RowSpec<
+  C extends Config = Config,
+  R extends string = string,
+  M extends string = string,
+> {
   /** A short, directory-safe id, e.g. "embed-adv". */
-  id: string;
+  id: R;
   /** The row's name in the paper, e.g. "Embed + adv". */
   label: string;
   /** Which table it belongs to, e.g. "Table 2". */
@@ -40,28 +47,31 @@ export interface RowSpec<C extends Config = Config> {
   /** The switches this row changes relative to the base config. */
   delta: Delta<C>;
   /** The paper's numbers for this row, keyed by our metric names. */
-  paper?: Record<string, number>;
+  paper?: Partial<Record<NoInfer<M>, number>>;
   /**
    * Rows whose cell with the same seed must finish first, because this row starts from
    * their artifacts (e.g. PAENet's freeze continuations from the step-100 snapshot).
    */
-  needs?: string[];
+  needs?: NoInfer<R>[];
   /** Scales at which the row runs (default: all). */
   scales?: Scale[];
 }
 
 /** `m(row, metric)`: a metric of one seed's cell; throws when that cell is missing. */
-export type MetricLookup = (row: string, metric: string) => number;
+export type MetricLookup<R extends string = string, M extends string = string> = (
+  row: R,
+  metric: M,
+) => number;
 
 /**
  * One paired comparison of a claim: a number computed per seed from that seed's cells
  * (usually a difference of two rows' metric); the part holds when it exceeds `margin`.
  */
-export interface ClaimPart {
+export interface ClaimPart<R extends string = string, M extends string = string> {
   /** What is compared, e.g. "SAL − Embed, mAP". */
   label: string;
   /** The per-seed value. */
-  value: (m: MetricLookup) => number;
+  value: (m: MetricLookup<R, M>) => number;
   /** The value must exceed this (default 0). */
   margin?: number;
   /**
@@ -87,7 +97,7 @@ export type ClaimRule =
   | { test: "se" | "sd"; k?: number; reversal?: "any" | "beyondNoise" };
 
 /** A claim of the paper as an executable check. */
-export interface ClaimSpec {
+export interface ClaimSpec<R extends string = string, M extends string = string> {
   /** A short id, e.g. "C1". */
   id: string;
   /** The claim in words. */
@@ -95,7 +105,7 @@ export interface ClaimSpec {
   /** Where the paper makes it, e.g. "Table 2". */
   source?: string;
   /** All parts must hold for the claim to hold. */
-  parts: ClaimPart[];
+  parts: ClaimPart<R, M>[];
   /** Overrides the paper's default rule. */
   rule?: ClaimRule;
 }
@@ -123,7 +133,11 @@ export interface CellContext {
 }
 
 /** A paper's experiments. */
-export interface PaperSpec<C extends Config = Config> {
+export interface PaperSpec<
+  C extends Config = Config,
+  R extends string = string,
+  M extends string = string,
+> {
   /** Registry name and results folder, e.g. "sal". */
   paper: string;
   title: string;
@@ -133,14 +147,18 @@ export interface PaperSpec<C extends Config = Config> {
   base: Record<Scale, C>;
   /** A delta applied on top in quick mode (few steps, tiny data). */
   quick?: Delta<C>;
-  rows: RowSpec<C>[];
-  claims: ClaimSpec[];
+  rows: RowSpec<C, R, M>[];
+  claims: ClaimSpec<NoInfer<R>, NoInfer<M>>[];
   /** The default claim rule (default `{ test: "se", k: 1 }`). */
   claimRule?: ClaimRule;
   /** Seeds per cell when the command line does not say (default 3). */
   seeds?: number;
-  /** Metric names in table order, e.g. ["mAP", "R1", "R5", "R10"]. */
-  metrics?: string[];
+  /**
+   * Every metric a cell reports, in table order, e.g. ["mAP", "R1", "R5", "R10"]; claims and
+   * the rows' paper numbers may name only these (checked when compiling a spec written with
+   * {@link definePaperSpec}, and by lib/experiments/conformance_test.ts).
+   */
+  metrics?: readonly M[];
   /**
    * The config moved to the synthetic world drawn with another seed (`reproduce
    * --world-seed N`): every world seed the config holds set to N, and every folder the
@@ -152,6 +170,22 @@ export interface PaperSpec<C extends Config = Config> {
   withWorldSeed?(config: C, worldSeed: number): C;
   /** Trains and evaluates one cell. */
   runCell(config: C, seed: number, context: CellContext): Promise<CellMetrics>;
+}
+
+/**
+ * A paper's spec with its row ids and metric names as literal types, inferred from `rows[].id`
+ * and `metrics`: a claim's `m("row", "metric")` or a row's paper number that names a row or a
+ * metric the spec lacks fails to compile.
+ *
+ * ```ts
+ * export const spec = definePaperSpec({ ..., rows: [{ id: "embed", ... }], metrics: ["mAP"],
+ *   claims: [{ ..., parts: [{ value: (m) => m("sal", "mAP") - m("embed", "mAP") }] }] });
+ * ```
+ */
+export function definePaperSpec<C extends Config, const R extends string, const M extends string>(
+  spec: PaperSpec<C, R, M> & { metrics: readonly M[] },
+): PaperSpec<C, R, M> {
+  return spec;
 }
 
 /** Checks a spec's shape once, so mistakes surface before any training starts. */

@@ -99,13 +99,10 @@ export function keyText(key: CellKey): string {
   return `${key.paper}/${scaleDir(key.scale, key.quick, key.worldSeed)}/${key.row}/seed${key.seed}`;
 }
 
-/** Writes text atomically: the project's one writer (lib/runtime/fs.ts), under the store's name. */
-export const writeTextAtomic: (path: string, text: string) => Promise<void> = writeFileAtomic;
-
 /** Stores a result atomically. */
 export async function writeResult(root: string, result: CellResult): Promise<string> {
   const path = resultPath(root, result);
-  await writeTextAtomic(path, JSON.stringify(result, null, 1) + "\n");
+  await writeFileAtomic(path, JSON.stringify(result, null, 1) + "\n");
   return path;
 }
 

@@ -31,7 +31,7 @@ Deno.test("--world-seed: a non-negative integer, absent by default", () => {
 
 Deno.test("a bad --world-seed stops the command with the usage and exit code 2", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./reproduce.ts", import.meta.url).pathname, "--world-seed=x"],
+    args: ["run", "-A", new URL("../cli/reproduce.ts", import.meta.url).pathname, "--world-seed=x"],
     stdout: "piped",
     stderr: "piped",
   }).output();

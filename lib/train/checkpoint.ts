@@ -26,6 +26,7 @@ import { LossHistory } from "./history.ts";
 import type { HistoryJSON } from "./history.ts";
 import { getLearningRate, type Player, setLearningRate } from "./players.ts";
 import { pathExists } from "../runtime/fs.ts";
+import { writeFileAtomic } from "../runtime/fs.ts";
 
 /** A set of named variables that is not a LayersModel (functional modules). */
 export type VariableSet = Record<string, tf.Variable>;
@@ -61,19 +62,6 @@ function join(...parts: string[]): string {
 
 function isLayersModel(m: unknown): m is tf.LayersModel {
   return m instanceof tf.LayersModel;
-}
-
-/** Writes `text` to `path` through a temporary file and a rename (atomic on one filesystem). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
 }
 
 function toBytes(data: tf.io.WeightData | undefined): Uint8Array {

@@ -14,15 +14,14 @@ import {
   buildReidNet,
   evaluateReid,
   type FeatureKind,
-  loadSplit,
   type ReidEvaluation,
   type ReidNet,
   type ReidNetConfig,
-  type ReidSplit,
   type ReidTrainConfig,
   trainReid,
   type TrainReport,
 } from "../../engine/reid_engine.ts";
+import { loadSplit, type ReidSplit } from "../../data/split.ts";
 import type { DistanceMetric } from "../../eval/distance.ts";
 import { market1501 } from "../../eval/protocols.ts";
 import { repoPath } from "../../runtime/paths.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import { gt } from "../../experiments/claims.ts";
-import type { PaperSpec } from "../../experiments/spec.ts";
+import { definePaperSpec } from "../../experiments/spec.ts";
 import { type BaselineConfig, runBaseline } from "./run.ts";
 
 /**
@@ -89,7 +89,7 @@ export const QUICK_DATA: BaselineConfig["data"] = {
 };
 
 /** The baseline spec. */
-export const spec: PaperSpec<BaselineConfig> = {
+export const spec = definePaperSpec({
   paper: "baseline",
   title: "Baseline: identity cross-entropy and batch-hard triplet on Market-1501",
   version: "1",
@@ -158,4 +158,4 @@ export const spec: PaperSpec<BaselineConfig> = {
     );
     return run.metrics;
   },
-};
+});

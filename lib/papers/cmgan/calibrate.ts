@@ -17,7 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { deepMerge, resolveConfig } from "../../experiments/config.ts";
-import { writeTextAtomic } from "../../experiments/store.ts";
+import { writeFileAtomic } from "../../runtime/fs.ts";
 import type { Delta } from "../../experiments/spec.ts";
 import { initBackend } from "../../runtime/backend.ts";
 import { Rng } from "../../runtime/random.ts";
@@ -105,5 +105,5 @@ if (import.meta.main) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   attempts.push(attempt);
-  await writeTextAtomic(logPath, JSON.stringify(attempts, null, 1) + "\n");
+  await writeFileAtomic(logPath, JSON.stringify(attempts, null, 1) + "\n");
 }

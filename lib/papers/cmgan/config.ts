@@ -378,8 +378,18 @@ export const SWEPT_MARGINS = [0.7, 1.2, 1.5] as const;
 /** Every margin Fig. 3 tried. */
 export const ALL_PAPER_MARGINS = [0.7, 0.9, 1.2, 1.4, 1.5, 1.6] as const;
 
+/** The ids of cmGAN's rows (claims naming another id fail to compile). */
+export type CmganRow =
+  | "pixels"
+  | "pretrainedOnly"
+  | "idOnly"
+  | "tripletOnly"
+  | "full"
+  | "noAdv"
+  | `margin-${string}`;
+
 /** Row id of the margin-sweep row for ξ. */
-export function marginRow(xi: number): string {
+export function marginRow(xi: number): `margin-${string}` {
   return `margin-${xi.toFixed(1)}`;
 }
 
@@ -394,7 +404,7 @@ function table1(values: number[]): Record<string, number> {
 }
 
 /** The ablation rows (lib/papers/cmgan/README.md, 'Rows') as switch sets over the base config. */
-export const ROWS: RowSpec<CmganConfig>[] = [
+export const ROWS: RowSpec<CmganConfig, CmganRow>[] = [
   {
     id: "pixels",
     label: "Grayscale pixels + Euclidean (row 1 analog)",
@@ -503,7 +513,7 @@ export const ROWS: RowSpec<CmganConfig>[] = [
     table: "Fig. 5",
     delta: { loss: { gamma: 0 } },
   },
-  ...SWEPT_MARGINS.map((xi): RowSpec<CmganConfig> => ({
+  ...SWEPT_MARGINS.map((xi): RowSpec<CmganConfig, CmganRow> => ({
     id: marginRow(xi),
     label: `cmGAN, ξ = ${xi} (Fig. 3)`,
     table: "Fig. 3",

@@ -5,24 +5,19 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { cachedPixels } from "../../data/cache.ts";
 import { generate } from "../../data/generate.ts";
-import { imageBytes, type ImageSize, pixelsToTensor } from "../../data/images.ts";
+import { SYMMETRIC_NORMALIZATION } from "../../data/images.ts";
 import { loadSysuMM01 } from "../../data/loaders/sysu_mm01.ts";
-import type { ReidDataset, ReidImage } from "../../data/types.ts";
+import { loadSplit, type ReidSplit } from "../../data/split.ts";
+import type { ReidDataset } from "../../data/types.ts";
 import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
-import type { EvalItem } from "../../eval/protocols.ts";
 import { acquireLock } from "../../runtime/lock.ts";
 import { repoPath } from "../../runtime/paths.ts";
 import type { CmganConfig, WorldKnobs } from "./config.ts";
 
 /** Network inputs are scaled to [−1, 1] (lib/papers/cmgan/README.md, 'Synthetic world'). */
-export const INPUT_NORMALIZATION = {
-  mean: [0.5, 0.5, 0.5] as [number, number, number],
-  std: [0.5, 0.5, 0.5] as [number, number, number],
-};
+export const INPUT_NORMALIZATION = SYMMETRIC_NORMALIZATION;
 
 const ACHROMATIC = new Set(["black", "white", "gray"]);
 
@@ -118,36 +113,15 @@ export async function ensureSyntheticData(
   }
 }
 
-/** Decoded images of one part of the dataset. */
-export interface PixelSet {
-  /** Indices into `dataset.images`, in pixel order. */
-  indices: number[];
-  /** uint8 N×H×W×3. */
-  pixels: Uint8Array;
-  size: ImageSize;
-}
-
-/** Everything a cmGAN cell reads: the dataset, its train/val/test pixels and the classes. */
+/** Everything a cmGAN cell reads: the dataset, its train/val/test splits and the classes. */
 export interface CmganData {
   dataset: ReidDataset;
-  train: PixelSet;
-  val: PixelSet;
-  test: PixelSet;
+  train: ReidSplit;
+  val: ReidSplit;
+  test: ReidSplit;
   /** Training pid → class index (sorted pids). */
   classOf: Map<number, number>;
   numClasses: number;
-}
-
-async function pixelSet(
-  dataset: ReidDataset,
-  indices: number[],
-  size: ImageSize,
-  name: string,
-  cacheDir: string,
-): Promise<PixelSet> {
-  const paths = indices.map((i) => dataset.images[i].path);
-  const { pixels } = await cachedPixels(paths, size, { name, cacheDir: repoPath(cacheDir) });
-  return { indices, pixels, size };
 }
 
 /** Loads (rendering first when synthetic) the dataset and decodes its three parts. */
@@ -159,33 +133,18 @@ export async function loadCmganData(
   const root = data.synthetic ? join(repoPath(data.root), "sysu_mm01") : repoPath(data.root);
   const dataset = loadSysuMM01(root, { verbose: false });
   const size = { height: data.height, width: data.width };
-  const of = (split: string) => dataset.images.flatMap((im, i) => (im.split === split ? [i] : []));
   const tag = data.synthetic ? `cmgan-w${data.worldSeed}` : "sysu";
-  const [train, val, test] = await Promise.all([
-    pixelSet(dataset, of("train"), size, `${tag}-train`, data.cache),
-    pixelSet(dataset, of("val"), size, `${tag}-val`, data.cache),
-    pixelSet(dataset, of("all"), size, `${tag}-test`, data.cache),
-  ]);
-  if (train.indices.length === 0 || test.indices.length === 0) {
-    throw new Error(`${root}: no train or no test images (SYSU-MM01 exp/ lists)`);
-  }
+  const cacheDir = repoPath(data.cache);
+  // The SYSU loader puts test identities in split "all" (lib/data/loaders/sysu_mm01.ts).
+  const [train, val, test] = await Promise.all(
+    (["train", "val", "all"] as const).map((split, i) =>
+      loadSplit(dataset, split, size, {
+        cacheDir,
+        cacheName: `${tag}-${["train", "val", "test"][i]}`,
+      })
+    ),
+  );
   const pids = [...new Set(train.indices.map((i) => dataset.images[i].pid))].sort((a, b) => a - b);
   const classOf = new Map(pids.map((pid, c) => [pid, c]));
   return { dataset, train, val, test, classOf, numClasses: pids.length };
-}
-
-/** A float NHWC tensor in [−1, 1] of the images at `positions` of a pixel set. */
-export function batchTensor(set: PixelSet, positions: readonly number[]): tf.Tensor4D {
-  const per = imageBytes(set.size);
-  const out = new Uint8Array(positions.length * per);
-  positions.forEach((p, i) => out.set(set.pixels.subarray(p * per, (p + 1) * per), i * per));
-  return pixelsToTensor(out, set.size, 0, positions.length, INPUT_NORMALIZATION);
-}
-
-/** The evaluation items (pid, camera, modality) of a pixel set, in pixel order. */
-export function evalItems(dataset: ReidDataset, set: PixelSet): EvalItem[] {
-  return set.indices.map((i) => {
-    const im: ReidImage = dataset.images[i];
-    return { pid: im.pid, camid: im.camid, modality: im.modality };
-  });
 }

@@ -17,11 +17,12 @@ import { type Chart, type FigureBundle, figureBundle, type LineTrace } from "../
 import { DisplayHandle, type MimeBundle, pngBundle } from "../../runtime/display.ts";
 import { rankedGallery } from "../../viz/gallery.ts";
 import { featureScatter, lossCurves } from "../../viz/plots.ts";
-import type { CmganData, PixelSet } from "./data.ts";
+import type { ReidSplit } from "../../data/split.ts";
+import type { CmganData } from "./data.ts";
 import type { CmganRun } from "./run.ts";
 
 /** Pixels of one image of a set, as the gallery composer takes them. */
-export function imageOf(set: PixelSet, position: number) {
+export function imageOf(set: ReidSplit, position: number) {
   const { height, width } = set.size;
   const per = height * width * 3;
   return {

@@ -23,9 +23,9 @@ import { parseArgs } from "node:util";
 import { augmentBatch } from "../../data/augment.ts";
 import { imageBytes, type ImageSize, pixelsToTensor } from "../../data/images.ts";
 import { loadDataset } from "../../data/loaders/index.ts";
-import { loadSplit } from "../../engine/reid_engine.ts";
+import { loadSplit } from "../../data/split.ts";
 import { ensureSyntheticPreset, TINY_PRESET } from "../../engine/synthetic.ts";
-import { writeTextAtomic } from "../../experiments/store.ts";
+import { writeFileAtomic } from "../../runtime/fs.ts";
 import { crossEntropy } from "../../nn/losses/classification.ts";
 import { classifier } from "../../nn/heads.ts";
 import { fileSystemIO, MODEL_JSON } from "../../nn/io.ts";
@@ -230,7 +230,7 @@ export async function ensurePretrained(
     const { generator, report } = await pretrainBackbone(config, log);
     try {
       await Deno.mkdir(dir, { recursive: true });
-      await writeTextAtomic(join(dir, "pretrain.json"), JSON.stringify(report, null, 1) + "\n");
+      await writeFileAtomic(join(dir, "pretrain.json"), JSON.stringify(report, null, 1) + "\n");
       await generator.save(fileSystemIO(dir));
     } finally {
       generator.dispose();

@@ -8,6 +8,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { crossModalBatches } from "../../data/samplers.ts";
+import { type ReidSplit, splitBatch } from "../../data/split.ts";
+import type { DenseMatrix } from "../../eval/distance.ts";
+import { extractFeatures, pixelFeatures } from "../../eval/features.ts";
 import { type EvalResult, evaluate } from "../../eval/evaluate.ts";
 import { type EvalItem, sysuMM01 } from "../../eval/protocols.ts";
 import { sysuDistances, sysuMetrics, type SysuSplit } from "../../eval/sysu.ts";
@@ -16,67 +19,10 @@ import { LossHistory } from "../../train/history.ts";
 import type { ProgressSink } from "../../train/progress.ts";
 import { every, runTraining, stepSource, type TrainLoopReport } from "../../engine/train_loop.ts";
 import type { CmganConfig } from "./config.ts";
-import { batchTensor, type CmganData, evalItems, type PixelSet } from "./data.ts";
+import { type CmganData, INPUT_NORMALIZATION } from "./data.ts";
 import { buildNetworks, type CmganNetworks, disposeNetworks } from "./model.ts";
 import { ensurePretrained } from "./pretrain.ts";
 import { CmganTrainer, type PairBatch, type StepLosses } from "./train.ts";
-
-/** Features of a pixel set: row-major [rows, cols]. */
-export interface Features {
-  data: Float32Array;
-  rows: number;
-  cols: number;
-}
-
-/**
- * Embeds every image of a set in evaluation mode, in chunks; L2-normalised when asked.
- * Each chunk is read back with `data()` (a synchronous readback throws under Deno's WebGPU).
- */
-export async function embedSet(
-  embed: (x: tf.Tensor4D) => tf.Tensor2D,
-  set: PixelSet,
-  normalize: boolean,
-  chunk = 128,
-): Promise<Features> {
-  const n = set.indices.length;
-  const parts: Float32Array[] = [];
-  let cols = 0;
-  for (let start = 0; start < n; start += chunk) {
-    const positions = Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
-    const f = tf.tidy(() => {
-      const y = embed(batchTensor(set, positions));
-      return normalize ? y.div(y.norm("euclidean", 1, true).add(1e-12)) : y;
-    });
-    cols = f.shape[1] as number;
-    try {
-      parts.push((await f.data()) as Float32Array);
-    } finally {
-      f.dispose();
-    }
-  }
-  const data = new Float32Array(n * cols);
-  let offset = 0;
-  for (const p of parts) {
-    data.set(p, offset);
-    offset += p.length;
-  }
-  return { data, rows: n, cols };
-}
-
-/** Grayscale pixels (luminance of RGB; IR is gray already) as features: Table 1 row 1's analog. */
-export function pixelFeatures(set: PixelSet): Features {
-  const per = set.size.height * set.size.width;
-  const n = set.indices.length;
-  const data = new Float32Array(n * per);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < per; j++) {
-      const o = (i * per + j) * 3;
-      data[i * per + j] = (0.299 * set.pixels[o] + 0.587 * set.pixels[o + 1] +
-        0.114 * set.pixels[o + 2]) / 255;
-    }
-  }
-  return { data, rows: n, cols: per };
-}
 
 /** Options of {@link trainCmgan}. */
 export interface TrainOptions {
@@ -144,27 +90,23 @@ export async function trainCmgan(
   );
   const trainer = new CmganTrainer(nets, config, rng.fork("mining"));
   const { steps, pairs, evalEvery } = config.train;
-  const positionOf = new Map(data.train.indices.map((index, p) => [index, p]));
   const batches = crossModalBatches(
     data.dataset,
     { p: pairs, k: 1, batches: steps },
     rng.fork("batches"),
     data.train.indices,
   );
-  const valItems = evalItems(data.dataset, data.val);
   const validate = every<PairBatch>(
     evalEvery > 0 ? evalEvery : 1,
     () =>
-      validationMap(trainer, data, valItems, config).then((mAP) =>
-        mAP === null ? null : { val_mAP: mAP }
-      ),
+      validationMap(trainer, data, config).then((mAP) => mAP === null ? null : { val_mAP: mAP }),
     { name: "validation" },
   );
   const source = stepSource(steps, (i): PairBatch => {
     const b = batches[i];
     return {
-      rgb: batchTensor(data.train, b.rgb.map((j) => positionOf.get(j)!)),
-      ir: batchTensor(data.train, b.ir.map((j) => positionOf.get(j)!)),
+      rgb: splitBatch(data.train, b.rgb.map((j) => data.train.rowOf.get(j)!), INPUT_NORMALIZATION),
+      ir: splitBatch(data.train, b.ir.map((j) => data.train.rowOf.get(j)!), INPUT_NORMALIZATION),
       classes: b.pids.map((pid) => data.classOf.get(pid)!),
     };
   }, { release: (b) => tf.dispose([b.rgb, b.ir]) });
@@ -224,15 +166,22 @@ export async function trainCmgan(
   return { nets, trainer, history, secondsPerStep: report.secondsPerStep };
 }
 
+/** The generator's embeddings of every image of a split (L2-normalised when asked). */
+function testFeatures(trainer: CmganTrainer, split: ReidSplit, normalize: boolean) {
+  return extractFeatures((x) => trainer.embed(x), split, {
+    normalization: INPUT_NORMALIZATION,
+    normalize,
+  });
+}
+
 /** Validation all-search single-shot mAP (one gallery draw), or null when it has no valid query. */
 async function validationMap(
   trainer: CmganTrainer,
   data: CmganData,
-  items: EvalItem[],
   config: CmganConfig,
 ): Promise<number | null> {
-  const features = await embedSet((x) => trainer.embed(x), data.val, config.eval.normalize);
-  const split = await sysuDistances(features, items);
+  const features = await testFeatures(trainer, data.val, config.eval.normalize);
+  const split = await sysuDistances(features, data.val.items);
   try {
     const r = evaluate(
       split.dist,
@@ -279,7 +228,7 @@ export interface CmganRun {
   metrics: Record<string, number>;
   results: Record<string, EvalResult>;
   split: SysuSplit;
-  features: Features;
+  features: DenseMatrix;
   testItems: EvalItem[];
   trained: TrainedCmgan | null;
 }
@@ -295,7 +244,7 @@ export async function runCmgan(
   rng: Rng,
   options: TrainOptions = {},
 ): Promise<CmganRun> {
-  const testItems = evalItems(data.dataset, data.test);
+  const testItems = data.test.items;
   if (config.baseline === "pixels") {
     const features = pixelFeatures(data.test);
     const split = await sysuDistances(features, testItems);
@@ -312,13 +261,13 @@ export async function runCmgan(
     trainConfig = { ...config, train: { ...config.train, steps: 0 } };
   }
   const trained = await trainCmgan(trainConfig, data, rng, options);
-  const embed = (x: tf.Tensor4D) => trained.trainer.embed(x);
-  const features = await embedSet(embed, data.test, config.eval.normalize);
+  const { trainer } = trained;
+  const features = await testFeatures(trainer, data.test, config.eval.normalize);
   const split = await sysuDistances(features, testItems);
   const { metrics, results } = sysuMetrics(split, config.eval);
   // The other feature variant (lib/papers/cmgan/README.md, 'Evaluation'), for the record.
   const other = await sysuDistances(
-    await embedSet(embed, data.test, !config.eval.normalize),
+    await testFeatures(trainer, data.test, !config.eval.normalize),
     testItems,
   );
   const otherMetrics = sysuMetrics(other, config.eval).metrics;
@@ -328,8 +277,8 @@ export async function runCmgan(
   // Diagnostic: the same IR → RGB search among the *training* identities (seen in training),
   // which separates "modalities not aligned" from "alignment does not generalise".
   const seen = await sysuDistances(
-    await embedSet(embed, data.train, config.eval.normalize),
-    evalItems(data.dataset, data.train),
+    await testFeatures(trainer, data.train, config.eval.normalize),
+    data.train.items,
   );
   const seenMetrics = sysuMetrics(seen, { ...config.eval, trials: 1 }).metrics;
   metrics.train_all_ss_r1 = seenMetrics.all_ss_r1;

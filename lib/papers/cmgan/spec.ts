@@ -7,9 +7,10 @@
  * @module
  */
 import { chain, gt } from "../../experiments/claims.ts";
-import type { ClaimPart, ClaimSpec, PaperSpec } from "../../experiments/spec.ts";
+import type { ClaimPart, ClaimSpec, MetricLookup, PaperSpec } from "../../experiments/spec.ts";
 import {
   type CmganConfig,
+  type CmganRow,
   CPU_BASE,
   marginRow,
   PAPER_BASE,
@@ -21,8 +22,8 @@ import {
 import { loadCmganData } from "./data.ts";
 import { disposeTrained, runCmgan } from "./run.ts";
 
-const paper = (row: string, metric: string): number =>
-  ROWS.find((r) => r.id === row)!.paper![metric];
+const paper = (row: CmganRow, metric: string): number =>
+  ROWS.find((r) => r.id === row)!.paper![metric] ?? NaN;
 
 /**
  * lib/papers/cmgan/README.md, 'Claims': a gap between rows counts when it is at least 2 points (and above the noise);
@@ -30,8 +31,11 @@ const paper = (row: string, metric: string): number =>
  */
 const MIN_GAP = 2;
 
+/** The three learned variants of Table 1 (rows 13–15). */
+const LEARNED: CmganRow[] = ["idOnly", "tripletOnly", "full"];
+
 /** F > T > I on `metric`, as two paired parts with the paper's gaps. */
-function ordering(metric: string): ClaimPart[] {
+function ordering(metric: string): ClaimPart<CmganRow>[] {
   const [ti, ft] = chain(["idOnly", "tripletOnly", "full"], metric, { minGap: MIN_GAP });
   ti.paper = paper("tripletOnly", metric) - paper("idOnly", metric);
   ft.paper = paper("full", metric) - paper("tripletOnly", metric);
@@ -39,8 +43,8 @@ function ordering(metric: string): ClaimPart[] {
 }
 
 /** `a`'s metric minus `b`'s metric of the same row, for each learned variant. */
-function withinRow(a: string, b: string, label: string): ClaimPart[] {
-  return ["idOnly", "tripletOnly", "full"].map((row) => ({
+function withinRow(a: string, b: string, label: string): ClaimPart<CmganRow>[] {
+  return LEARNED.map((row) => ({
     label: `${row}: ${label}`,
     value: (m) => m(row, a) - m(row, b),
     paper: paper(row, a) - paper(row, b),
@@ -48,15 +52,15 @@ function withinRow(a: string, b: string, label: string): ClaimPart[] {
 }
 
 /** A number of row `row` must lie within `half` of `centre`: value = half − |x − centre|. */
-function near(row: string, metric: string, centre: number, half: number, label: string) {
+function near(row: CmganRow, metric: string, centre: number, half: number, label: string) {
   return {
     label,
-    value: (m: (r: string, k: string) => number) => half - Math.abs(m(row, metric) - centre),
-  } satisfies ClaimPart;
+    value: (m: MetricLookup<CmganRow>) => half - Math.abs(m(row, metric) - centre),
+  } satisfies ClaimPart<CmganRow>;
 }
 
 /** The claims of lib/papers/cmgan/README.md, 'Claims'. */
-export const CLAIMS: ClaimSpec[] = [
+export const CLAIMS: ClaimSpec<CmganRow>[] = [
   {
     id: "C1",
     text: "Full > triplet-only > ID-only, all-search single-shot rank-1",
@@ -148,7 +152,7 @@ export const CLAIMS: ClaimSpec[] = [
     text: "Performance rises with the margin ξ up to ≈ 1.4 (ξ ∈ {1.2, 1.4, 1.5} beat ξ = 0.7)",
     source: "Fig. 3",
     parts: ["all_ss_r1", "all_ss_mAP"].flatMap((metric) =>
-      [marginRow(1.2), "full", marginRow(1.5)].map((row) =>
+      ([marginRow(1.2), "full", marginRow(1.5)] as const).map((row) =>
         gt(row, marginRow(0.7), metric, { minGap: MIN_GAP })
       )
     ),
@@ -157,7 +161,7 @@ export const CLAIMS: ClaimSpec[] = [
     id: "C12",
     text: "Every learned variant ≫ the handcrafted floor: r1 ≥ 3× the pixel baseline's",
     source: "Table 1 rows 1 vs 13–15",
-    parts: ["idOnly", "tripletOnly", "full"].map((row) => ({
+    parts: LEARNED.map((row) => ({
       label: `${row} r1 − 3 × pixels r1 (all SS)`,
       value: (m) => m(row, "all_ss_r1") - 3 * m("pixels", "all_ss_r1"),
     })),
@@ -165,7 +169,7 @@ export const CLAIMS: ClaimSpec[] = [
 ];
 
 /** The spec `deno task reproduce --paper cmgan` runs. */
-export const spec: PaperSpec<CmganConfig> = {
+export const spec: PaperSpec<CmganConfig, CmganRow> = {
   paper: "cmgan",
   title: "Cross-Modality Person Re-Identification with Generative Adversarial Training",
   version: "1",
