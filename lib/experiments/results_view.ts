@@ -8,7 +8,16 @@
  */
 import { repoPath } from "../runtime/paths.ts";
 import type { Displayable, MimeBundle } from "../runtime/display.ts";
-import { claimsTable, comparisonTable, formatMeanStd, tableBundle } from "../viz/tables.ts";
+import {
+  claimsTable,
+  formatMeanStd,
+  formatNumber,
+  type Table,
+  tableBundle,
+  toCsv,
+} from "../viz/tables.ts";
+import { type FigureBundle } from "../viz/chart.ts";
+import { forestPlot } from "../viz/plots.ts";
 import {
   type ClaimResult,
   evaluateClaims,
@@ -35,10 +44,38 @@ export interface GridView {
   stale: StaleFile[];
   rows: RowSummary[];
   claims: ClaimResult[];
-  /** Rows × metrics, paper beside ours (mean ± std over seeds). */
+  /** The headline table: each row's headline metrics, ours (mean ± std) beside the paper's. */
   table: MimeBundle & Displayable;
-  /** Claims with ✓ / ✗ / — and the paired differences. */
+  /** Every metric of every row, as a collapsed section (open on demand). */
+  fullTable: MimeBundle & Displayable;
+  /** The full grid as CSV (one line per row, mean and std per metric, the paper's number). */
+  csv: string;
+  /** Claims with ✓ / ✗ / ~ and the paired differences. */
   claimsTable: MimeBundle & Displayable;
+  /** The paired differences of every claim part as a forest plot, coloured by verdict. */
+  forest: FigureBundle | null;
+  /** The metrics of {@link GridView.table}. */
+  headline: string[];
+}
+
+/** Options of {@link gridView}. */
+export interface GridViewOptions {
+  results?: string;
+  scale?: Scale;
+  quick?: boolean;
+  seeds?: number;
+  /**
+   * The headline metrics (default: the first four of the spec's metrics that the paper
+   * reports for some row, else the first four).
+   */
+  headline?: string[];
+  /** Readable names of metrics (default: the key with spaces for underscores). */
+  metricLabels?: Record<string, string>;
+}
+
+/** A metric's readable name. */
+function metricLabel(metric: string, labels: Record<string, string> | undefined): string {
+  return labels?.[metric] ?? metric.replace(/_/g, " ");
 }
 
 /**
@@ -49,7 +86,7 @@ export interface GridView {
  */
 export async function gridView(
   spec: PaperSpec,
-  options: { results?: string; scale?: Scale; quick?: boolean; seeds?: number } = {},
+  options: GridViewOptions = {},
 ): Promise<GridView> {
   const scale = options.scale ?? "cpu";
   const quick = options.quick ?? false;
@@ -84,34 +121,90 @@ export async function gridView(
     r.failedSeeds.length ? `${r.label} (failed: seed ${r.failedSeeds.join(", ")})` : r.label;
   const title = `${spec.title} (${scale} scale)`;
   const hasPaper = rows.some((r) => Object.keys(r.paper).length > 0);
-  const ours = (r: RowSummary) =>
-    Object.fromEntries(
-      Object.entries(r.ours).map(([m, s]) => [m, s.n > 0 ? { ...s } : null]),
-    );
-  // Without paper numbers (an experiment of our own) the paper columns would be all "—".
-  const table = tableBundle(
-    hasPaper
-      ? comparisonTable(rows.map((r) => ({ label: label(r), paper: r.paper, ours: ours(r) })), {
-        title,
-        metrics,
-        caption,
-      })
-      : {
-        title,
-        headers: ["row", ...metrics],
-        rows: rows.map((r) => [label(r), ...metrics.map((m) => formatMeanStd(ours(r)[m]))]),
-        caption,
-      },
-  );
+  const reported = metrics.filter((m) => rows.some((r) => r.paper[m] !== undefined));
+  const headline = options.headline ?? (reported.length > 0 ? reported : metrics).slice(0, 4);
+  const name = (m: string) => metricLabel(m, options.metricLabels);
+  const ours = (r: RowSummary, m: string) => {
+    const s = r.ours[m];
+    return s && s.n > 0 ? formatMeanStd(s) : "—";
+  };
+  const compact: Table = {
+    title,
+    headers: ["row", ...headline.flatMap((m) => hasPaper ? [name(m), "paper"] : [name(m)])],
+    rows: rows.map((r) => [
+      label(r),
+      ...headline.flatMap((m) =>
+        hasPaper ? [ours(r, m), formatNumber(r.paper[m], 1)] : [ours(r, m)]
+      ),
+    ]),
+    caption: `${caption}. Ours: mean ± std (one number where every seed gives the same, e.g. ` +
+      `rows that do not train); paper: its reported value, — where it reports none. ` +
+      `Every metric is in the full table below.`,
+  };
+  const full: Table = {
+    title: `${title}: every metric`,
+    headers: ["row", ...metrics.flatMap((m) => hasPaper ? [name(m), "paper"] : [name(m)])],
+    rows: rows.map((r) => [
+      label(r),
+      ...metrics.flatMap((m) =>
+        hasPaper ? [ours(r, m), formatNumber(r.paper[m], 1)] : [ours(r, m)]
+      ),
+    ]),
+    caption,
+  };
+  const csv = toCsv({
+    headers: ["row", "label", ...metrics.flatMap((m) => [`${m}_mean`, `${m}_std`, `${m}_paper`])],
+    rows: rows.map((r) => [
+      r.row,
+      r.label,
+      ...metrics.flatMap((m) => {
+        const s = r.ours[m];
+        const ok = s && s.n > 0;
+        return [
+          ok ? String(s.mean) : "",
+          ok && s.n > 1 ? String(s.std) : "",
+          r.paper[m] !== undefined ? String(r.paper[m]) : "",
+        ];
+      }),
+    ]),
+  });
   const claimsBundle = tableBundle(claimsTable(
     claims.map((c) => ({
       id: c.id,
       text: c.text,
       holds: c.verdict === "✓" ? true : c.verdict === "✗" ? false : null,
-      evidence: c.parts.map((p) => `${p.label}: ${formatStats(p.stats, 2)} (n=${p.stats.n})`)
-        .join("; ") + (c.verdict === "~" ? " — inconclusive" : ""),
+      verdict: c.verdict,
+      evidence: c.parts.map((p) =>
+        `${p.verdict} ${p.label}: ${formatStats(p.stats, 2)} (n=${p.stats.n})`
+      )
+        .join("; "),
     })),
     { title: "Claims" },
   ));
-  return { cells, results, failed, stale, rows, claims, table, claimsTable: claimsBundle };
+  const forestItems = claims.flatMap((c) =>
+    c.parts.filter((p) => p.stats.n > 0).map((p) => ({
+      label: `${c.id} ${p.label}`,
+      mean: p.stats.mean,
+      std: Number.isFinite(p.stats.std) ? p.stats.std : 0,
+      verdict: p.verdict,
+      ...(p.paper !== undefined ? { paper: p.paper } : {}),
+    }))
+  );
+  const forest = forestItems.length > 0
+    ? forestPlot(forestItems, { title: `${spec.title}: the paired differences behind each claim` })
+    : null;
+  return {
+    cells,
+    results,
+    failed,
+    stale,
+    rows,
+    claims,
+    table: tableBundle(compact),
+    fullTable: tableBundle(full, { collapsed: true }),
+    csv,
+    claimsTable: claimsBundle,
+    forest,
+    headline,
+  };
 }

@@ -49,12 +49,18 @@ Deno.test("gridView: tables of stored results, claims judged over seeds; empty w
     assert.equal(view.cells, 6);
     assert.equal(view.claims[0].verdict, "✓");
     const md = view.table["text/markdown"] as string;
-    assert.match(md, /\| Narrow \| 60\.0 \| 60\.0 ± 2\.0 \|/);
-    assert.match(md, /\| Wide \| 80\.0 \| 72\.0 ± 2\.6 \|/);
+    // The headline table: ours (mean ± std) beside the paper's value.
+    assert.match(md, /\| Narrow \| 60\.0 ± 2\.0 \| 60\.0 \|/);
+    assert.match(md, /\| Wide \| 72\.0 ± 2\.6 \| 80\.0 \|/);
     assert.match(
       view.claimsTable["text/markdown"] as string,
-      /Wide beats narrow \| ✓ \| wide − narrow, acc: 12\.00/,
+      /Wide beats narrow \| ✓ \| ✓ wide − narrow, acc: 12\.00/,
     );
+    assert.match(view.claimsTable["text/markdown"] as string, /1 ✓ hold, 0 ✗ contradicted/);
+    assert.match(view.fullTable["text/html"] as string, /^<details>/);
+    assert.match(view.csv, /^row,label,acc_mean,acc_std,acc_paper,/);
+    assert.match(view.csv, /\nwide,Wide,72,2\.6\d*,80,/);
+    assert.ok(view.forest, "a forest plot of the claim's paired differences");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -101,7 +107,7 @@ Deno.test("gridView counts only the current grid: stale files are named, failed 
     );
     assert.match(reasons[3], /wide\/seed2\.json: config hash an-old-hash ≠ current/);
     const md = view.table["text/markdown"] as string;
-    assert.match(md, /\| Narrow \(failed: seed 0\) \| 60\.0 \| 62\.0 \|/);
+    assert.match(md, /\| Narrow \(failed: seed 0\) \| 62\.0 \| 60\.0 \|/);
     assert.match(md, /1 failed: narrow\/seed0; 4 stale file\(s\) not counted/);
     // One seed per row left: the claim has no spread to judge by, so it cannot hold.
     assert.notEqual(view.claims[0].verdict, "✓");

@@ -16,6 +16,7 @@ import {
   PALETTE,
   paletteColor,
   type ScatterTrace,
+  type Trace,
 } from "./chart.ts";
 
 /** A recorded series: steps and values (null / NaN for missing or diverged points). */
@@ -113,8 +114,39 @@ export interface CmcOptions {
   title?: string;
   /** Ranks shown (default 20, or fewer when the curves are shorter). */
   maxRank?: number;
+  /**
+   * Rank-k accuracy of a random ranking (`chance[k-1]`, a fraction; {@link chanceCmc}), drawn
+   * as a dashed grey line so the curves can be read against it.
+   */
+  chance?: number[];
   width?: number;
   height?: number;
+}
+
+/**
+ * The CMC of a random ranking: for each query with `m` true matches among `n` ranked
+ * gallery items (after the protocol's exclusions), P(a match in the first k) =
+ * 1 − C(n−m, k) / C(n, k), averaged over the queries that have a match.
+ *
+ * @param counts per query: `matches` and `candidates` after exclusions
+ */
+export function chanceCmc(
+  counts: readonly { matches: number; candidates: number }[],
+  maxRank: number,
+): number[] {
+  const valid = counts.filter((c) => c.matches > 0 && c.candidates > 0);
+  if (valid.length === 0) return Array(maxRank).fill(0);
+  return Array.from({ length: maxRank }, (_, i) => {
+    const k = i + 1;
+    let sum = 0;
+    for (const { matches: m, candidates: n } of valid) {
+      // P(no match in the first k) = prod_{j<k} (n − m − j) / (n − j).
+      let miss = 1;
+      for (let j = 0; j < k && miss > 0; j++) miss *= Math.max(0, n - m - j) / (n - j);
+      sum += 1 - miss;
+    }
+    return sum / valid.length;
+  });
 }
 
 /**
@@ -149,9 +181,85 @@ export function cmcCurves(
       y: c.cmc.slice(0, maxRank),
       color: paletteColor(i),
       markers: maxRank <= 30,
-    })),
+    } as LineTrace)).concat(
+      options.chance
+        ? [{
+          kind: "line",
+          name: `chance (R1 ${(options.chance[0] * 100).toFixed(1)}%)`,
+          x: ranks.slice(0, Math.min(maxRank, options.chance.length)),
+          y: options.chance.slice(0, maxRank),
+          color: "#9e9e9e",
+          dash: "dash",
+        }]
+        : [],
+    ),
     width: options.width,
     height: options.height,
+  });
+}
+
+/** One paired comparison of a forest plot: the mean difference and its spread over seeds. */
+export interface ForestItem {
+  /** e.g. "C1 full − triplet-only, r1". */
+  label: string;
+  mean: number;
+  /** Standard deviation of the paired differences (the error bar). */
+  std: number;
+  /** ✓ holds, ✗ contradicted beyond noise, ~ inconclusive. */
+  verdict: "✓" | "✗" | "~" | "—";
+  /** The paper's difference, when it reports one. */
+  paper?: number;
+}
+
+const VERDICT_COLORS = { "✓": "#2ca02c", "✗": "#d62728", "~": "#7f7f7f", "—": "#bbbbbb" };
+const VERDICT_NAMES = {
+  "✓": "✓ holds",
+  "✗": "✗ contradicted",
+  "~": "~ inconclusive",
+  "—": "— no data",
+};
+
+/**
+ * A forest plot of paired differences (one bar per claim part: mean ± std over seeds,
+ * coloured by verdict), with the paper's difference as a marker: what each verdict rests on,
+ * against zero. The paper's own difference, where it reports one, is the light bar beside.
+ */
+export function forestPlot(
+  items: ForestItem[],
+  options: { title?: string; unit?: string; width?: number; height?: number } = {},
+): FigureBundle {
+  if (items.length === 0) throw new Error("forestPlot: no items given");
+  const labels = items.map((it) => it.label);
+  const traces: Trace[] = (["✓", "✗", "~", "—"] as const).flatMap((v): Trace[] => {
+    const mine = items.filter((it) => it.verdict === v);
+    if (mine.length === 0) return [];
+    return [{
+      kind: "bar",
+      name: VERDICT_NAMES[v],
+      x: mine.map((it) => it.label),
+      y: mine.map((it) => it.mean),
+      error: mine.map((it) => it.std),
+      color: VERDICT_COLORS[v],
+    }];
+  });
+  const paper = items.filter((it) => it.paper !== undefined && Number.isFinite(it.paper));
+  if (paper.length > 0) {
+    traces.unshift({
+      kind: "bar",
+      name: "paper's difference",
+      x: paper.map((it) => it.label),
+      y: paper.map((it) => it.paper!),
+      color: "#d9d9d9",
+    });
+  }
+  return figureBundle({
+    title: options.title ?? "Paired differences (mean ± std over seeds)",
+    x: { type: "category", categories: labels },
+    y: { label: `difference${options.unit ? ` (${options.unit})` : ""}` },
+    traces,
+    width: options.width ?? Math.max(640, 220 + items.length * 34),
+    height: options.height ?? 440,
+    note: "error bars: ± 1 std over seeds",
   });
 }
 

@@ -14,7 +14,15 @@ import {
   roundForFigure,
 } from "./chart.ts";
 import { DISPLAY_METADATA, JUPYTER_DISPLAY } from "../runtime/display.ts";
-import { ablationBars, cmcCurves, featureScatter, lossCurves, meanStd } from "./plots.ts";
+import {
+  ablationBars,
+  chanceCmc,
+  cmcCurves,
+  featureScatter,
+  forestPlot,
+  lossCurves,
+  meanStd,
+} from "./plots.ts";
 
 /** Tag balance of an SVG document (a small XML well-formedness check). */
 function assertWellFormed(svg: string) {
@@ -204,4 +212,21 @@ Deno.test("a figure's display form: Plotly JSON, a palette PNG at 1.5x, text; ro
   assert.equal(roundForFigure(12345.678), 12350);
   assert.equal(roundForFigure(7), 7);
   assert.equal(roundForFigure(Infinity), null);
+});
+
+Deno.test("chanceCmc is the CMC of a random ranking; cmcCurves draws it dashed; forestPlot colours by verdict", () => {
+  assert.deepEqual(chanceCmc([{ matches: 1, candidates: 4 }], 4), [0.25, 0.5, 0.75, 1]);
+  const two = chanceCmc([{ matches: 2, candidates: 4 }, { matches: 0, candidates: 4 }], 2);
+  assert.ok(Math.abs(two[0] - 0.5) < 1e-12 && Math.abs(two[1] - 5 / 6) < 1e-12);
+  const fig = plotly(cmcCurves({ a: [0.5, 1] }, { chance: [0.25, 0.5] }));
+  assert.equal(fig.data.length, 2);
+  assert.equal((fig.data[1].line as { dash: string }).dash, "dash");
+  assert.match(String(fig.data[1].name), /^chance \(R1 25\.0%\)/);
+  const forest = forestPlot([
+    { label: "C1", mean: 2, std: 0.5, verdict: "✓", paper: 8.6 },
+    { label: "C2", mean: -0.1, std: 1, verdict: "~" },
+  ]);
+  const f = plotly(forest);
+  assert.deepEqual(f.data.map((d) => d.name), ["paper's difference", "✓ holds", "~ inconclusive"]);
+  assert.deepEqual((f.data[1].error_y as { array: number[] }).array, [0.5]);
 });

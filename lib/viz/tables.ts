@@ -90,22 +90,45 @@ export function toText(table: Table): string {
   ].join("\n");
 }
 
-/** A table as a MIME bundle (Markdown, HTML, text) that renders itself when it ends a cell. */
-export function tableBundle(table: Table): MimeBundle & Displayable {
+/**
+ * A table as a MIME bundle (Markdown, HTML, text) that renders itself when it ends a cell.
+ * `collapsed`: the HTML is a closed `<details>` section whose summary is the title (a long
+ * grid that the reader opens on demand).
+ */
+export function tableBundle(
+  table: Table,
+  options: { collapsed?: boolean } = {},
+): MimeBundle & Displayable {
+  const html = toHtml(table);
   const bundle: MimeBundle = {
-    "text/html": toHtml(table),
+    "text/html": options.collapsed
+      ? `<details><summary>${escapeXml(table.title ?? "table")} (${table.rows.length} rows × ${
+        table.headers.length - 1
+      } columns; click to open)</summary>\n${html}\n</details>`
+      : html,
     "text/markdown": toMarkdown(table),
     "text/plain": toText(table),
   };
   return displayable(bundle, () => ({ ...bundle }));
 }
 
-/** "40.0 ± 2.0" (sample std over seeds); "40.0" for one value; "—" for none. */
+/** CSV of a table (RFC 4180 quoting), for the full grid beside the compact one. */
+export function toCsv(table: Table): string {
+  checkShape(table);
+  const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return [table.headers, ...table.rows].map((r) => r.map(q).join(",")).join("\n") + "\n";
+}
+
+/**
+ * "40.0 ± 2.0" (sample std over seeds); "40.0" for one value, and for values that are the
+ * same for every seed (a row that does not train: ± 0.0 would suggest a measured spread);
+ * "—" for none.
+ */
 export function formatMeanStd(value: OursValue | null | undefined, decimals = 1): string {
   if (value === null || value === undefined) return "—";
   const s = Array.isArray(value) ? meanStd(value) : { ...value, n: value.n ?? 2 };
   if (!Number.isFinite(s.mean)) return "—";
-  if (s.n <= 1 || !Number.isFinite(s.std)) return s.mean.toFixed(decimals);
+  if (s.n <= 1 || !Number.isFinite(s.std) || s.std === 0) return s.mean.toFixed(decimals);
   return `${s.mean.toFixed(decimals)} ± ${s.std.toFixed(decimals)}`;
 }
 
@@ -173,6 +196,11 @@ export interface ClaimRow {
   text: string;
   /** true: holds; false: does not; null: not evaluated (e.g. a row not run). */
   holds: boolean | null;
+  /**
+   * The verdict, when it is more than holds / does not: ✓ holds, ✗ contradicted beyond the
+   * noise, ~ inconclusive, — no data. Takes precedence over `holds`.
+   */
+  verdict?: "✓" | "✗" | "~" | "—";
   /** The evidence, e.g. paired differences "+2.1 ± 0.8 over 3 seeds". */
   evidence?: string;
 }
@@ -182,22 +210,35 @@ export function verdictMark(holds: boolean | null): string {
   return holds === true ? "✓" : holds === false ? "✗" : "—";
 }
 
-/** Claims with ✓/✗ and their evidence. */
+/** The one verdict vocabulary of tables, figures and notebooks. */
+export const VERDICT_LEGEND = "✓ holds · ✗ contradicted beyond the noise · ~ inconclusive";
+
+/** "2 ✓ holds, 1 ✗ contradicted, 9 ~ inconclusive (of 12)": the count of each verdict. */
+export function verdictCounts(verdicts: readonly string[]): string {
+  const count = (v: string) => verdicts.filter((x) => x === v).length;
+  const parts = [
+    `${count("✓")} ✓ hold`,
+    `${count("✗")} ✗ contradicted`,
+    `${count("~")} ~ inconclusive`,
+    ...(count("—") > 0 ? [`${count("—")} — no data`] : []),
+  ];
+  return `${parts.join(", ")} (of ${verdicts.length})`;
+}
+
+/** Claims with ✓ / ✗ / ~ and their evidence; the caption counts each verdict. */
 export function claimsTable(claims: ClaimRow[], options: { title?: string } = {}): Table {
   const withIds = claims.some((c) => c.id);
-  const held = claims.filter((c) => c.holds === true).length;
-  const judged = claims.filter((c) => c.holds !== null).length;
+  const marks = claims.map((c) => c.verdict ?? verdictMark(c.holds));
   return {
     title: options.title,
-    headers: [...(withIds ? ["id"] : []), "claim", "holds", "evidence"],
+    headers: [...(withIds ? ["id"] : []), "claim", "verdict", "evidence"],
     align: [...(withIds ? ["left" as const] : []), "left", "center", "left"],
-    rows: claims.map((c) => [
+    rows: claims.map((c, i) => [
       ...(withIds ? [c.id ?? ""] : []),
       c.text,
-      verdictMark(c.holds),
+      marks[i],
       c.evidence ?? "",
     ]),
-    caption: `${held} of ${judged} claims hold` +
-      (judged < claims.length ? ` (${claims.length - judged} not evaluated)` : ""),
+    caption: `${verdictCounts(marks)}. ${VERDICT_LEGEND}.`,
   };
 }

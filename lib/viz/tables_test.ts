@@ -5,6 +5,7 @@ import {
   comparisonTable,
   formatMeanStd,
   tableBundle,
+  toCsv,
   toHtml,
   toMarkdown,
   toText,
@@ -65,14 +66,19 @@ Deno.test("comparisonTable: paper, ours as mean ± std, and the difference", () 
   assert.match(text, /^Table 3 <SAL>\nrow {14}/);
 });
 
-Deno.test("claimsTable: ✓ / ✗ / — with evidence and a count", () => {
+Deno.test("claimsTable: ✓ / ✗ / ~ / — with evidence and a count of each verdict", () => {
   const table = claimsTable([
     { id: "C1", text: "full > w/o MMD (R1)", holds: true, evidence: "+6.7 ± 1.1 paired, 3 seeds" },
     { id: "C2", text: "full > baseline by ≥ 5", holds: false, evidence: "+2.0 ± 3.0" },
     { id: "C3", text: "row not run", holds: null },
+    { id: "C4", text: "within the noise", holds: null, verdict: "~" },
   ]);
-  assert.deepEqual(table.rows.map((r) => r[2]), ["✓", "✗", "—"]);
-  assert.equal(table.caption, "1 of 2 claims hold (1 not evaluated)");
+  assert.deepEqual(table.rows.map((r) => r[2]), ["✓", "✗", "—", "~"]);
+  assert.equal(
+    table.caption,
+    "1 ✓ hold, 1 ✗ contradicted, 1 ~ inconclusive, 1 — no data (of 4). " +
+      "✓ holds · ✗ contradicted beyond the noise · ~ inconclusive.",
+  );
   const md = toMarkdown(table);
   assert.match(md, /\| C1 \| full > w\/o MMD \(R1\) \| ✓ \| \+6\.7 ± 1\.1 paired, 3 seeds \|/);
   assert.match(md, /\| :--- \| :--- \| :---: \| :--- \|/);
@@ -95,5 +101,14 @@ Deno.test("formatMeanStd", () => {
   assert.equal(formatMeanStd([5]), "5.0");
   assert.equal(formatMeanStd({ mean: 5, std: 0.25, n: 1 }), "5.0");
   assert.equal(formatMeanStd([]), "—");
+  assert.equal(formatMeanStd([4.8, 4.8, 4.8]), "4.8", "no ± 0.0 for a row that does not vary");
+  assert.equal(
+    toCsv({ headers: ["a", "b"], rows: [["x, y", 'say "hi"']] }),
+    'a,b\n"x, y","say ""hi"""\n',
+  );
+  const collapsed = tableBundle({ title: "grid", headers: ["a", "b"], rows: [["1", "2"]] }, {
+    collapsed: true,
+  });
+  assert.match(collapsed["text/html"] as string, /^<details><summary>grid \(1 rows × 1 columns/);
   assert.equal(formatMeanStd(null), "—");
 });
