@@ -1,6 +1,6 @@
 /**
  * Config resolution: base config + row delta (+ quick delta) → the resolved config, its
- * canonical JSON and a SHA-256 hash that identifies the cell's work (decision 6). Deltas
+ * canonical JSON and a SHA-256 hash that identifies the cell's work (docs/design.md, 'Experiments as data'). Deltas
  * may only set keys the base has, so a misspelt switch fails instead of being ignored.
  *
  * @module

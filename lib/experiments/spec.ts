@@ -15,7 +15,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 /** A config: a JSON object. */
 export type Config = { [key: string]: Json };
 
-/** The two scales of decision 3. */
+/** The two scales (docs/design.md, 'Scales'). */
 export type Scale = "cpu" | "paper";
 
 /** The scales, in order. */

@@ -17,3 +17,12 @@ export const REPO_ROOT: string = resolve(fileURLToPath(new URL("../..", import.m
 export function repoPath(...parts: string[]): string {
   return resolve(REPO_ROOT, ...parts);
 }
+
+/**
+ * The data folder of the synthetic world drawn with seed `worldSeed`: `world<N>/` inside the
+ * default one (`reproduce --world-seed`; docs/design.md, 'World seeds'), so nothing of the
+ * default world is overwritten or reused.
+ */
+export function worldFolder(root: string, worldSeed: number): string {
+  return `${root.replace(/\/+$/, "")}/world${worldSeed}`;
+}

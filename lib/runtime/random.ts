@@ -40,6 +40,13 @@ function checkSeed(seed: number): void {
   }
 }
 
+/** Where a generator stands, as JSON (a checkpoint stores it to resume the same stream). */
+export interface RngState {
+  seed: number;
+  words: [number, number, number, number];
+  spareNormal: number | null;
+}
+
 /** A seeded pseudo-random generator (xoshiro128**). */
 export class Rng {
   #s0: number;
@@ -71,6 +78,27 @@ export class Rng {
    */
   fork(label: string): Rng {
     return new Rng(((this.seed >>> 0) ^ hashString(label)) >>> 0);
+  }
+
+  /** This generator's position in its stream. */
+  state(): RngState {
+    return {
+      seed: this.seed,
+      words: [this.#s0, this.#s1, this.#s2, this.#s3],
+      spareNormal: this.#spareNormal,
+    };
+  }
+
+  /** A generator that continues the stream where `state` was taken. */
+  static fromState(state: RngState): Rng {
+    const ok = Array.isArray(state?.words) && state.words.length === 4 &&
+      state.words.every((w) => Number.isInteger(w)) &&
+      (state.spareNormal === null || typeof state.spareNormal === "number");
+    if (!ok) throw new Error(`Rng.fromState: expected {seed, words: [4 integers], spareNormal}`);
+    const rng = new Rng(state.seed);
+    [rng.#s0, rng.#s1, rng.#s2, rng.#s3] = state.words;
+    rng.#spareNormal = state.spareNormal;
+    return rng;
   }
 
   /** The next uniform 32-bit unsigned integer. */

@@ -7,6 +7,7 @@
  * @see notebooks/00_introduction.ipynb §4–§5
  * @module
  */
+import { join } from "node:path";
 import { loadDataset } from "../../data/loaders/index.ts";
 import type { ReidDataset } from "../../data/types.ts";
 import { ensureSyntheticPreset, TINY_PRESET } from "../../engine/synthetic.ts";
@@ -24,7 +25,7 @@ import {
 import { loadSplit, type ReidSplit } from "../../data/split.ts";
 import type { DistanceMetric } from "../../eval/distance.ts";
 import { market1501 } from "../../eval/protocols.ts";
-import { repoPath } from "../../runtime/paths.ts";
+import { repoPath, worldFolder } from "../../runtime/paths.ts";
 import type { Rng } from "../../runtime/random.ts";
 import type { LossHistory } from "../../train/history.ts";
 import type { ProgressSink } from "../../train/progress.ts";
@@ -39,6 +40,11 @@ export type BaselineData = {
   root: string;
   /** Synthetic only: the tiny preset of {@link TINY_PRESET} instead of the default size. */
   tiny: boolean;
+  /**
+   * Synthetic only: the world's seed (absent: 0, the world `deno task data` draws). Set by
+   * `reproduce --world-seed` through {@link withWorldSeed}, with a root of its own.
+   */
+  worldSeed?: number;
   /** Input size fed to the network. */
   height: number;
   width: number;
@@ -75,17 +81,36 @@ export async function loadBaselineData(
   const datasetRoot = d.source === "synthetic"
     ? await ensureSyntheticPreset(d.dataset, {
       root,
+      seed: d.worldSeed ?? 0,
       overrides: d.tiny ? TINY_PRESET : null,
       log: options.log,
     })
     : root;
   const dataset = loadDataset(d.dataset, datasetRoot, { verbose: options.verbose ?? false });
   const size = { height: d.height, width: d.width };
+  // Another world's pixels get a cache of their own (the default world keeps data/cache).
+  const cacheDir = d.worldSeed === undefined ? undefined : join(root, "cache");
   return {
     dataset,
-    train: await loadSplit(dataset, "train", size, { identitiesOnly: true }),
-    query: await loadSplit(dataset, "query", size),
-    gallery: await loadSplit(dataset, "gallery", size),
+    train: await loadSplit(dataset, "train", size, { identitiesOnly: true, cacheDir }),
+    query: await loadSplit(dataset, "query", size, { cacheDir }),
+    gallery: await loadSplit(dataset, "gallery", size, { cacheDir }),
+  };
+}
+
+/**
+ * `config` on the synthetic world drawn with seed `worldSeed` (`reproduce --world-seed`), in
+ * a `world<N>/` folder of its own; a config that reads a real release has no world to redraw.
+ */
+export function withWorldSeed(config: BaselineConfig, worldSeed: number): BaselineConfig {
+  if (config.data.source !== "synthetic") {
+    throw new Error(
+      `baseline: data at ${config.data.root} is real; --world-seed needs synthetic data`,
+    );
+  }
+  return {
+    ...config,
+    data: { ...config.data, root: worldFolder(config.data.root, worldSeed), worldSeed },
   };
 }
 

@@ -15,7 +15,7 @@
  */
 import { gt } from "../../experiments/claims.ts";
 import { definePaperSpec } from "../../experiments/spec.ts";
-import { type BaselineConfig, runBaseline } from "./run.ts";
+import { type BaselineConfig, runBaseline, withWorldSeed } from "./run.ts";
 
 /**
  * CPU scale: minutes per cell on the wasm backend (8 epochs of 17 P×K batches, ~1.3 CPU-s a
@@ -99,6 +99,7 @@ export const spec = definePaperSpec({
     train: { epochs: 1, stepsPerEpoch: 2, p: 4, k: 4 },
   },
   metrics: ["R1", "R5", "R10", "mAP", "mINP"],
+  withWorldSeed,
   rows: [
     {
       id: "id",

@@ -3,6 +3,7 @@ import { resolveConfig } from "../../experiments/config.ts";
 import { SCALES, validateSpec } from "../../experiments/spec.ts";
 import { checkTrainConfig } from "../../engine/reid_engine.ts";
 import { PAPERS } from "../registry.ts";
+import { loadBaselineData } from "./run.ts";
 import { spec } from "./spec.ts";
 
 Deno.test("baseline spec: valid, registered, every row resolves at both scales and in quick mode", async () => {
@@ -33,4 +34,20 @@ Deno.test("baseline spec: valid, registered, every row resolves at both scales a
     "resnet50",
   ]);
   assert.equal(paper.train.epochs, 120);
+});
+
+Deno.test("baseline --world-seed: its own folder and hash, another draw of people; real data refused", async () => {
+  const base = await resolveConfig(spec, "cpu", "id", { quick: true });
+  const w1 = await resolveConfig(spec, "cpu", "id", { quick: true, worldSeed: 1 });
+  assert.notEqual(w1.hash, base.hash);
+  assert.equal(base.config.data.worldSeed, undefined, "the default world's config is unchanged");
+  assert.equal(w1.config.data.worldSeed, 1);
+  assert.equal(w1.config.data.root, `${base.config.data.root}/world1`);
+  await assert.rejects(
+    resolveConfig(spec, "paper", "id", { worldSeed: 1 }),
+    /real; --world-seed needs synthetic data/,
+  );
+  const [a, b] = await Promise.all([base, w1].map((r) => loadBaselineData(r.config)));
+  assert.equal(a.train.size.height, b.train.size.height);
+  assert.notDeepEqual(b.train.pixels.subarray(0, 4096), a.train.pixels.subarray(0, 4096));
 });

@@ -276,53 +276,56 @@ Deno.test("a tiny quick cell runs end to end: rendered data, training, SYSU metr
   }
 });
 
-Deno.test("an interrupted cmGAN training resumes from its checkpoint and ends as an uninterrupted one", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "cmgan_resume_" });
-  try {
-    const { config } = await resolveConfig(spec, "cpu", "full", { quick: true });
-    config.data.root = `${dir}/data`;
-    config.data.cache = `${dir}/cache`;
-    config.data.height = 16;
-    config.data.width = 8;
-    config.model.widths = [4, 6];
-    config.model.pretrain = null;
-    config.train.steps = 7;
-    config.train.evalEvery = 3;
-    const data = await loadCmganData(config.data);
-    const run = async (stopAt: number | null) => {
-      const checkpoint = stopAt === null ? undefined : { dir: `${dir}/ck`, every: 2 };
-      const history = new LossHistory();
-      const trained = await trainCmgan(config, data, new Rng(4), {
-        history,
-        progress: "silent",
-        checkpoint,
-        onStep: (s) => {
-          if (s === stopAt) throw new Error("interrupted");
-        },
-      });
-      try {
-        const weights = await Promise.all(
-          [trained.nets.generator, trained.nets.discriminator].flatMap((m) =>
-            m.getWeights().map(async (w) => Array.from(await w.data()))
-          ),
-        );
-        return { history: history.toJSON(), weights, steps: trained.trainer.steps };
-      } finally {
-        disposeTrained(trained);
-      }
-    };
-    const before = tf.memory().numTensors;
-    const full = await run(null);
-    await assert.rejects(run(5), /interrupted/); // the last checkpoint is after step 4
-    assert.equal(tf.memory().numTensors, before, "a failed run frees its networks");
-    const resumed = await run(-1);
-    assert.equal(resumed.steps, 7);
-    assert.deepEqual(resumed.history, full.history, "same losses and validation mAP");
-    assert.deepEqual(resumed.weights, full.weights, "same final weights");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const mining of ["all", "randomOne"] as const) {
+  Deno.test(`an interrupted cmGAN training (${mining} mining) resumes from its checkpoint and ends as an uninterrupted one`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "cmgan_resume_" });
+    try {
+      const { config } = await resolveConfig(spec, "cpu", "full", { quick: true });
+      config.loss.mining = mining;
+      config.data.root = `${dir}/data`;
+      config.data.cache = `${dir}/cache`;
+      config.data.height = 16;
+      config.data.width = 8;
+      config.model.widths = [4, 6];
+      config.model.pretrain = null;
+      config.train.steps = 7;
+      config.train.evalEvery = 3;
+      const data = await loadCmganData(config.data);
+      const run = async (stopAt: number | null) => {
+        const checkpoint = stopAt === null ? undefined : { dir: `${dir}/ck`, every: 2 };
+        const history = new LossHistory();
+        const trained = await trainCmgan(config, data, new Rng(4), {
+          history,
+          progress: "silent",
+          checkpoint,
+          onStep: (s) => {
+            if (s === stopAt) throw new Error("interrupted");
+          },
+        });
+        try {
+          const weights = await Promise.all(
+            [trained.nets.generator, trained.nets.discriminator].flatMap((m) =>
+              m.getWeights().map(async (w) => Array.from(await w.data()))
+            ),
+          );
+          return { history: history.toJSON(), weights, steps: trained.trainer.steps };
+        } finally {
+          disposeTrained(trained);
+        }
+      };
+      const before = tf.memory().numTensors;
+      const full = await run(null);
+      await assert.rejects(run(5), /interrupted/); // the last checkpoint is after step 4
+      assert.equal(tf.memory().numTensors, before, "a failed run frees its networks");
+      const resumed = await run(-1);
+      assert.equal(resumed.steps, 7);
+      assert.deepEqual(resumed.history, full.history, "same losses and validation mAP");
+      assert.deepEqual(resumed.weights, full.weights, "same final weights");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 Deno.test("claims are scored as lib/papers/cmgan/README.md ('Claims') says: 2-point gaps, reversals beyond the noise", () => {
   // C1 on all-search SS rank-1 only; the other metrics are filled with the same numbers.

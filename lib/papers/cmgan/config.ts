@@ -7,6 +7,7 @@
  */
 import type { PresetName, SysuConfig } from "../../data/world/presets.ts";
 import type { Delta, RowSpec } from "../../experiments/spec.ts";
+import { worldFolder } from "../../runtime/paths.ts";
 
 /**
  * Difficulty knobs of the synthetic SYSU-like world, applied over the `sysu_mm01` preset
@@ -520,11 +521,6 @@ export const ROWS: RowSpec<CmganConfig, CmganRow>[] = [
     delta: { loss: { margin: xi } },
   })),
 ];
-
-/** A data folder of the world drawn with seed `worldSeed`: `world<N>/` inside the default one. */
-export function worldFolder(root: string, worldSeed: number): string {
-  return `${root.replace(/\/+$/, "")}/world${worldSeed}`;
-}
 
 /**
  * `config` on the synthetic worlds drawn with seed `worldSeed` (`reproduce --world-seed`):

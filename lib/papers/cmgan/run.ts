@@ -22,7 +22,7 @@ import type { CmganConfig } from "./config.ts";
 import { type CmganData, INPUT_NORMALIZATION } from "./data.ts";
 import { buildNetworks, type CmganNetworks, disposeNetworks } from "./model.ts";
 import { ensurePretrained } from "./pretrain.ts";
-import { CmganTrainer, type PairBatch, type StepLosses } from "./train.ts";
+import { CmganTrainer, type PairBatch, type StepLosses, type TrainerState } from "./train.ts";
 
 /** Options of {@link trainCmgan}. */
 export interface TrainOptions {
@@ -33,8 +33,8 @@ export interface TrainOptions {
   /** Progress output (default "auto": notebook bar, terminal bar or log lines). */
   progress?: ProgressSink;
   /**
-   * Checkpoints every `every` steps under `dir`, and resume from the latest one there (not
-   * with "randomOne" mining; see {@link CmganTrainer.resumeAt}).
+   * Checkpoints every `every` steps under `dir`, and resume from the latest one there
+   * (exactly: the trainer's step count and mining stream are part of the checkpoint).
    */
   checkpoint?: { dir: string; every: number; keep?: number };
 }
@@ -147,8 +147,8 @@ export async function trainCmgan(
         },
         players: [trainer.generator, trainer.discriminator],
         state: {
-          save: () => ({ trainerSteps: trainer.steps }),
-          load: (json) => trainer.resumeAt((json as { trainerSteps: number }).trainerSteps),
+          save: () => ({ ...trainer.saveState() }),
+          load: (json) => trainer.loadState(json as unknown as TrainerState),
         },
       },
       async step({ batch }) {

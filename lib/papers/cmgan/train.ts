@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { confusionLoss } from "../../nn/losses/adversarial.ts";
 import { crossEntropy } from "../../nn/losses/classification.ts";
 import { crossModalTriplet } from "../../nn/losses/triplet.ts";
-import type { Rng } from "../../runtime/random.ts";
+import { Rng, type RngState } from "../../runtime/random.ts";
 import { FiniteGuard } from "../../train/finite.ts";
 import { Player, trainableVariables } from "../../train/players.ts";
 import type { CmganConfig } from "./config.ts";
@@ -57,6 +57,12 @@ export function playerAt(s: number, K: number, kMode: "algorithm" | "text"): "G"
 }
 
 /** The two players of cmGAN over a set of networks. */
+/** {@link CmganTrainer.saveState}: JSON. */
+export interface TrainerState {
+  steps: number;
+  mining: RngState;
+}
+
 export class CmganTrainer {
   readonly nets: CmganNetworks;
   readonly config: CmganConfig;
@@ -91,22 +97,21 @@ export class CmganTrainer {
     return this.#step;
   }
 
+  /** What a checkpoint must hold to continue this trainer exactly: the step, the mining stream. */
+  saveState(): TrainerState {
+    return { steps: this.#step, mining: this.#rng.state() };
+  }
+
   /**
-   * Continues the step count of a resumed run (Alg. 1's schedule of G and D steps reads it).
-   * Refused with "randomOne" mining: its draws come from a stream a checkpoint cannot hold,
-   * so a resumed run would not repeat the uninterrupted one.
+   * Continues a resumed run: Alg. 1's schedule of G and D steps reads the step count, and
+   * "randomOne" mining continues its stream where the checkpoint left it.
    */
-  resumeAt(steps: number): void {
-    if (!Number.isInteger(steps) || steps < 0) {
-      throw new Error(`CmganTrainer.resumeAt: steps must be an integer ≥ 0, got ${steps}`);
+  loadState(state: TrainerState): void {
+    if (!Number.isInteger(state?.steps) || state.steps < 0) {
+      throw new Error(`CmganTrainer.loadState: steps must be an integer ≥ 0, got ${state?.steps}`);
     }
-    if (this.config.loss.mining === "randomOne" && steps > 0) {
-      throw new Error(
-        'cmGAN: a run with mining "randomOne" cannot resume from a checkpoint (its mining ' +
-          "draws are not saved); remove the checkpoint folder to train from the start",
-      );
-    }
-    this.#step = steps;
+    this.#step = state.steps;
+    this.#rng = Rng.fromState(state.mining);
   }
 
   /**
