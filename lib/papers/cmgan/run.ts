@@ -8,11 +8,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { crossModalBatches } from "../../data/samplers.ts";
-import { type ReidSplit, splitBatch } from "../../data/split.ts";
+import { splitBatch } from "../../data/split.ts";
 import type { DenseMatrix } from "../../eval/distance.ts";
-import { extractFeatures, pixelFeatures } from "../../eval/features.ts";
-import { type EvalResult, evaluate } from "../../eval/evaluate.ts";
-import { type EvalItem, sysuMM01 } from "../../eval/protocols.ts";
+import { pixelFeatures } from "../../eval/features.ts";
+import type { EvalResult } from "../../eval/evaluate.ts";
+import type { EvalItem } from "../../eval/protocols.ts";
 import { sysuDistances, sysuMetrics, type SysuSplit } from "../../eval/sysu.ts";
 import type { Rng } from "../../runtime/random.ts";
 import { LossHistory } from "../../train/history.ts";
@@ -20,6 +20,7 @@ import type { ProgressSink } from "../../train/progress.ts";
 import { every, runTraining, stepSource, type TrainLoopReport } from "../../engine/train_loop.ts";
 import type { CmganConfig } from "./config.ts";
 import { type CmganData, INPUT_NORMALIZATION } from "./data.ts";
+import { scoreTrained, validationMap } from "./evaluate.ts";
 import { buildNetworks, type CmganNetworks, disposeNetworks } from "./model.ts";
 import { ensurePretrained } from "./pretrain.ts";
 import { CmganTrainer, type PairBatch, type StepLosses, type TrainerState } from "./train.ts";
@@ -99,7 +100,9 @@ export async function trainCmgan(
   const validate = every<PairBatch>(
     evalEvery > 0 ? evalEvery : 1,
     () =>
-      validationMap(trainer, data, config).then((mAP) => mAP === null ? null : { val_mAP: mAP }),
+      validationMap(trainer, data.val, config).then((mAP) =>
+        mAP === null ? null : { val_mAP: mAP }
+      ),
     { name: "validation" },
   );
   const source = stepSource(steps, (i): PairBatch => {
@@ -166,63 +169,6 @@ export async function trainCmgan(
   return { nets, trainer, history, secondsPerStep: report.secondsPerStep };
 }
 
-/** The generator's embeddings of every image of a split (L2-normalised when asked). */
-function testFeatures(trainer: CmganTrainer, split: ReidSplit, normalize: boolean) {
-  return extractFeatures((x) => trainer.embed(x), split, {
-    normalization: INPUT_NORMALIZATION,
-    normalize,
-  });
-}
-
-/** Validation all-search single-shot mAP (one gallery draw), or null when it has no valid query. */
-async function validationMap(
-  trainer: CmganTrainer,
-  data: CmganData,
-  config: CmganConfig,
-): Promise<number | null> {
-  const features = await testFeatures(trainer, data.val, config.eval.normalize);
-  const split = await sysuDistances(features, data.val.items);
-  try {
-    const r = evaluate(
-      split.dist,
-      split.query,
-      split.gallery,
-      sysuMM01({ mode: "all", trials: 1 }),
-    );
-    return 100 * r.mAP;
-  } catch {
-    return null;
-  }
-}
-
-function tailMean(values: number[], fraction: number, fromEnd: boolean): number {
-  const n = Math.max(1, Math.round(values.length * fraction));
-  const part = fromEnd ? values.slice(-n) : values.slice(0, n);
-  return part.reduce((a, b) => a + b, 0) / part.length;
-}
-
-/**
- * Training diagnostics of Figs. 4–5 as numbers (claims C8, C9 of lib/papers/cmgan/README.md,
- * 'Claims'): the discriminator's
- * loss and accuracy over the last 30% of steps, and how far l_gen and the total loss
- * fell from the first 10% of steps to the last 10%.
- */
-export function trainingDiagnostics(history: LossHistory): Record<string, number> {
-  const series = history.toJSON().series;
-  const values = (name: string) => (series[name]?.values ?? []).map((v) => v ?? NaN);
-  const ldis = values("l_dis");
-  const acc = values("d_acc");
-  const lgen = values("l_gen");
-  const ltotal = values("l_total");
-  if (ldis.length === 0) return {};
-  return {
-    l_dis_tail: tailMean(ldis, 0.3, true),
-    d_acc_tail: tailMean(acc, 0.3, true),
-    l_gen_drop: tailMean(lgen, 0.1, false) - tailMean(lgen, 0.1, true),
-    l_total_drop: tailMean(ltotal, 0.1, false) - tailMean(ltotal, 0.1, true),
-  };
-}
-
 /** What {@link runCmgan} returns. */
 export interface CmganRun {
   metrics: Record<string, number>;
@@ -262,28 +208,12 @@ export async function runCmgan(
   }
   const trained = await trainCmgan(trainConfig, data, rng, options);
   const { trainer } = trained;
-  const features = await testFeatures(trainer, data.test, config.eval.normalize);
-  const split = await sysuDistances(features, testItems);
-  const { metrics, results } = sysuMetrics(split, config.eval);
-  // The other feature variant (lib/papers/cmgan/README.md, 'Evaluation'), for the record.
-  const other = await sysuDistances(
-    await testFeatures(trainer, data.test, !config.eval.normalize),
-    testItems,
+  const { metrics, results, split, features } = await scoreTrained(
+    trainer,
+    data,
+    config,
+    trained.history,
   );
-  const otherMetrics = sysuMetrics(other, config.eval).metrics;
-  const tag = config.eval.normalize ? "raw" : "l2";
-  metrics[`${tag}_all_ss_r1`] = otherMetrics.all_ss_r1;
-  metrics[`${tag}_all_ss_mAP`] = otherMetrics.all_ss_mAP;
-  // Diagnostic: the same IR → RGB search among the *training* identities (seen in training),
-  // which separates "modalities not aligned" from "alignment does not generalise".
-  const seen = await sysuDistances(
-    await testFeatures(trainer, data.train, config.eval.normalize),
-    data.train.items,
-  );
-  const seenMetrics = sysuMetrics(seen, { ...config.eval, trials: 1 }).metrics;
-  metrics.train_all_ss_r1 = seenMetrics.all_ss_r1;
-  metrics.train_all_ss_mAP = seenMetrics.all_ss_mAP;
-  Object.assign(metrics, trainingDiagnostics(trained.history));
   metrics.seconds_per_step = trained.secondsPerStep;
   return { metrics, results, split, features, testItems, trained };
 }
