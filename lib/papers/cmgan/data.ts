@@ -5,14 +5,12 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { generate } from "../../data/generate.ts";
 import { SYMMETRIC_NORMALIZATION } from "../../data/images.ts";
 import { loadSysuMM01 } from "../../data/loaders/sysu_mm01.ts";
 import { loadSplit, type ReidSplit } from "../../data/split.ts";
 import type { ReidDataset } from "../../data/types.ts";
 import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
-import { acquireLock } from "../../runtime/lock.ts";
+import { ensureSyntheticPreset } from "../../engine/synthetic.ts";
 import { repoPath } from "../../runtime/paths.ts";
 import type { CmganConfig, WorldKnobs } from "./config.ts";
 
@@ -82,37 +80,6 @@ export function sysuWorld(knobs: WorldKnobs): SysuConfig {
   };
 }
 
-/**
- * Renders the synthetic world into `data.root/sysu_mm01` unless it is already there with
- * this config (generation is idempotent). Two grid workers may start at once, so the
- * render runs under a lock (lib/runtime/lock.ts); the second waits for it.
- */
-export async function ensureSyntheticData(
-  data: CmganConfig["data"],
-  log: (line: string) => void = () => {},
-): Promise<void> {
-  const root = repoPath(data.root);
-  await Deno.mkdir(root, { recursive: true });
-  const lock = await acquireLock(join(root, "sysu_mm01.lock"), {
-    timeoutMs: 15 * 60_000,
-    purpose: "rendering the cmGAN SYSU-MM01 world",
-  });
-  try {
-    await generate({
-      presets: ["sysu_mm01"],
-      root,
-      seed: data.worldSeed,
-      force: false,
-      workers: 1,
-      sheets: null,
-      configs: { sysu_mm01: sysuWorld(data.world) },
-      log,
-    });
-  } finally {
-    await lock.release();
-  }
-}
-
 /** Everything a cmGAN cell reads: the dataset, its train/val/test splits and the classes. */
 export interface CmganData {
   dataset: ReidDataset;
@@ -129,8 +96,16 @@ export async function loadCmganData(
   data: CmganConfig["data"],
   log: (line: string) => void = () => {},
 ): Promise<CmganData> {
-  if (data.synthetic) await ensureSyntheticData(data, log);
-  const root = data.synthetic ? join(repoPath(data.root), "sysu_mm01") : repoPath(data.root);
+  // Rendered once, under the generation lock (two grid workers may start at once).
+  const root = data.synthetic
+    ? await ensureSyntheticPreset("sysu_mm01", {
+      root: repoPath(data.root),
+      seed: data.worldSeed,
+      overrides: { ...sysuWorld(data.world) },
+      lockTimeoutMs: 15 * 60_000,
+      log,
+    })
+    : repoPath(data.root);
   const dataset = loadSysuMM01(root, { verbose: false });
   const size = { height: data.height, width: data.width };
   const tag = data.synthetic ? `cmgan-w${data.worldSeed}` : "sysu";
