@@ -231,46 +231,6 @@ export function cmganModules(options: {
   };
 }
 
-// ---------------------------------------------------------------- TJ-AIDL
-
-/** TJ-AIDL's heads and its Identity Inferred Attribute (IIA) auto-encoder. */
-export interface TjaidlModules {
-  /** FC feature → identity logits. */
-  idClassifier: tf.LayersModel;
-  /** FC feature → attribute logits p̃_att. */
-  attributeClassifier: tf.LayersModel;
-  /** IIA encoder: feature → 512 → 128 → m (ReLU, ReLU, linear e_IIA). */
-  iiaEncoder: tf.LayersModel;
-  /** IIA decoder (mirror): m → 128 → 512 → feature (ReLU, ReLU, linear). */
-  iiaDecoder: tf.LayersModel;
-}
-
-/**
- * Builds TJ-AIDL's fully connected parts (card §3): paper scale feature 1024 and IIA
- * widths (512, 128); CPU scale (card §10.3) `featureDim: 128, iiaWidths: [64, 32]`.
- * The trunks are separate backbones (MobileNet at paper scale).
- */
-export function tjaidlModules(options: {
-  numIds: number;
-  numAttributes: number;
-  featureDim?: number;
-  iiaWidths?: number[];
-  seed: number | Rng;
-}): TjaidlModules {
-  const rng = toRng(options.seed);
-  const f = options.featureDim ?? 1024;
-  const widths = options.iiaWidths ?? [512, 128];
-  const m = options.numAttributes;
-  const fc = (name: string, inputDim: number, units: number[]) =>
-    mlp({ name, inputDims: [inputDim], units, init: "glorot", seed: rng.fork(name) });
-  return {
-    idClassifier: fc("tjaidl_id", f, [options.numIds]),
-    attributeClassifier: fc("tjaidl_att", f, [m]),
-    iiaEncoder: fc("tjaidl_iia_enc", f, [...widths, m]),
-    iiaDecoder: fc("tjaidl_iia_dec", m, [...widths.slice().reverse(), f]),
-  };
-}
-
 /** Frees every model of a module set. */
 export function disposeModules(modules: object): void {
   for (const model of Object.values(modules) as tf.LayersModel[]) model.dispose();

@@ -20,6 +20,11 @@ export const PAPERS: readonly PaperEntry[] = [
     module: new URL("./cmgan/spec.ts", import.meta.url).href,
     notebook: "notebooks/cmgan.ipynb",
   },
+  {
+    name: "tjaidl",
+    title: "TJ-AIDL: transferable joint attribute-identity deep learning for unsupervised re-id",
+    module: new URL("./tjaidl/spec.ts", import.meta.url).href,
+  },
 ];
 
 /** Notebooks that belong to no paper but are executed by `reproduce` (the introduction). */
