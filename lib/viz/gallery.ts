@@ -385,7 +385,7 @@ export async function rankedGallery(options: GalleryOptions): Promise<RankedGall
   })
     .composite([{ input: Buffer.from(overlay), left: 0, top: 0 }, ...composites])
     .flatten({ background: "#ffffff" })
-    .png({ palette: true, compressionLevel: 9, effort: 7, dither: 0.5 })
+    .png({ palette: true, colours: 128, compressionLevel: 9, effort: 7, dither: 0 })
     .toBuffer();
   const png = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   const summary = rows.map((row) =>

@@ -20,6 +20,20 @@ function solid(index: number, w = 16, h = 32) {
   return { pixels, width: w, height: h };
 }
 
+/** Colours match within 4 levels per channel (the PNG is a 128-colour palette). */
+function assertColor(
+  actual: { r: number; g: number; b: number },
+  expected: { r: number; g: number; b: number },
+  message = "",
+) {
+  const off = Math.max(
+    Math.abs(actual.r - expected.r),
+    Math.abs(actual.g - expected.g),
+    Math.abs(actual.b - expected.b),
+  );
+  assert.ok(off <= 4, `${message}: ${JSON.stringify(actual)} ≠ ${JSON.stringify(expected)}`);
+}
+
 async function pixelAt(png: Uint8Array, x: number, y: number) {
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
   const o = (y * info.width + x) * info.channels;
@@ -88,10 +102,13 @@ Deno.test("rankedGallery skips what Market-1501 ignores and colours borders by m
   ) {
     const x = itemX(L, j);
     const border = await pixelAt(result.png, x + 1, L.top + L.tileHeight / 2);
-    assert.deepEqual(border, expected, `border of item ${j}`);
+    assertColor(border, expected, `border of item ${j}`);
     // The tile inside the border is the gallery image that ranked there.
     const inside = await pixelAt(result.png, x + L.border + L.tileWidth / 2, L.top + 20);
-    assert.equal(inside.r, 20 + row0.items[j].galleryIndex * 30, `image of item ${j}`);
+    assert.ok(
+      Math.abs(inside.r - (20 + row0.items[j].galleryIndex * 30)) <= 4,
+      `image of item ${j}`,
+    );
   }
   assert.equal(result.bundle["text/plain"], "[ranked gallery, top-3]\nq0: ✗✓✗\nq1: ✗✗✗");
   assert.equal(typeof result.bundle["image/png"], "string");
@@ -181,7 +198,7 @@ Deno.test("rankedGallery shows a missed first true match after the top k, as an 
   assert.ok(result.width > itemX(L, 1) + L.left, "room for the extra slot");
   // The extra slot's border is green, to the right of the top-1 slot.
   const firstX = itemX(L, 1) + Math.round(L.tileWidth / 2);
-  assert.deepEqual(await pixelAt(result.png, firstX + 1, L.top + 1), MATCH_COLOR);
+  assertColor(await pixelAt(result.png, firstX + 1, L.top + 1), MATCH_COLOR, "first match");
   assert.match(String(result.bundle["text/plain"]), /first true match at rank 2/);
   assert.equal(result.png[25], 3, "indexed colour (no alpha)");
   const none = await rankedGallery(options({ k: 1, showFirstMatch: false }));

@@ -8,3 +8,4 @@ export * from "./chart.ts";
 export * from "./plots.ts";
 export * from "./gallery.ts";
 export * from "./tables.ts";
+export * from "./image.ts";

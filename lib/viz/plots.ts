@@ -42,6 +42,11 @@ export interface LossCurveOptions {
   smooth?: number;
   /** Which series, in which order (default: all, in insertion order). */
   names?: string[];
+  /**
+   * Horizontal reference lines, dashed grey (e.g. `{ name: "ln 2 (D at chance)", value:
+   * Math.LN2 }`), so that a curve can be read against the value a claim names.
+   */
+  reference?: { name: string; value: number }[];
   width?: number;
   height?: number;
 }
@@ -93,6 +98,21 @@ export function lossCurves(input: LossInput, options: LossCurveOptions = {}): Fi
       traces.push({ kind: "line", name, x: s.steps, y: values, color });
     }
   });
+  const steps = names.flatMap((n) => all[n].steps);
+  if (options.reference && steps.length > 0) {
+    const span = [Math.min(...steps), Math.max(...steps)];
+    for (const [i, ref] of options.reference.entries()) {
+      traces.push({
+        kind: "line",
+        name: ref.name,
+        x: span,
+        y: [ref.value, ref.value],
+        color: ["#555555", "#999999", "#bbbbbb"][i % 3],
+        dash: "dash",
+        width: 1.5,
+      });
+    }
+  }
   return figureBundle({
     title: options.title ?? "Training losses",
     x: { label: options.xLabel ?? "step" },
@@ -257,7 +277,7 @@ export function forestPlot(
     x: { type: "category", categories: labels },
     y: { label: `difference${options.unit ? ` (${options.unit})` : ""}` },
     traces,
-    width: options.width ?? Math.max(640, 220 + items.length * 34),
+    width: options.width ?? Math.min(1100, Math.max(640, 220 + items.length * 30)),
     height: options.height ?? 440,
     note: "error bars: ± 1 std over seeds",
   });

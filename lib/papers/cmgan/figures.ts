@@ -16,7 +16,7 @@ import type { HistoryJSON, LossHistory } from "../../train/history.ts";
 import { type Chart, type FigureBundle, figureBundle, type LineTrace } from "../../viz/chart.ts";
 import { DisplayHandle, type MimeBundle, pngBundle } from "../../runtime/display.ts";
 import { rankedGallery } from "../../viz/gallery.ts";
-import { featureScatter, lossCurves } from "../../viz/plots.ts";
+import { featureScatter, lossCurves, meanStd } from "../../viz/plots.ts";
 import type { ReidSplit } from "../../data/split.ts";
 import type { CmganData } from "./data.ts";
 import type { CmganRun } from "./run.ts";
@@ -50,6 +50,9 @@ export async function cameraGrid(
   const w = set.size.width * scale;
   const h = set.size.height * scale;
   const gap = 2;
+  // A label column names each camera row and its modality.
+  const labelWidth = 96;
+  const top = 18;
   const tiles: sharp.OverlayOptions[] = [];
   for (let cam = 1; cam <= 6; cam++) {
     for (const [col, pid] of chosen.entries()) {
@@ -59,34 +62,85 @@ export async function cameraGrid(
       const tile = await sharp(Buffer.from(img.pixels), {
         raw: { width: img.width, height: img.height, channels: 3 },
       }).resize(w, h, { kernel: "nearest" }).png().toBuffer();
-      tiles.push({ input: tile, left: col * (w + gap), top: (cam - 1) * (h + gap) });
+      tiles.push({
+        input: tile,
+        left: labelWidth + col * (w + gap),
+        top: top + (cam - 1) * (h + gap),
+      });
     }
   }
+  const width = labelWidth + chosen.length * (w + gap) - gap;
+  const height = top + 6 * (h + gap) - gap;
+  const font = `font-family="Helvetica, Arial, sans-serif" font-size="11"`;
+  const rows = [1, 2, 3, 4, 5, 6].map((cam) => {
+    const ir = cam === 3 || cam === 6;
+    const place = cam <= 3 ? "indoor" : "outdoor";
+    const y = top + (cam - 1) * (h + gap) + h / 2;
+    return `<text x="4" y="${y}" ${font} font-weight="bold">cam ${cam}</text>` +
+      `<text x="4" y="${y + 14}" ${font} fill="${ir ? "#b34700" : "#1f4e99"}">${
+        ir ? "infrared" : "RGB"
+      }, ${place}</text>`;
+  }).join("");
+  const header = `<text x="${labelWidth}" y="12" ${font}>columns: test identities ${
+    chosen.join(", ")
+  } (a blank tile: not seen by that camera)</text>`;
+  const labels = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${
+    header + rows
+  }</svg>`;
   const png = await sharp({
-    create: {
-      width: chosen.length * (w + gap) - gap,
-      height: 6 * (h + gap) - gap,
-      channels: 3,
-      background: { r: 255, g: 255, b: 255 },
-    },
-  }).composite(tiles).png().toBuffer();
+    create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } },
+  }).composite([{ input: Buffer.from(labels), left: 0, top: 0 }, ...tiles])
+    .flatten({ background: "#ffffff" })
+    .png({ palette: true, colours: 128, compressionLevel: 9, effort: 7, dither: 0 })
+    .toBuffer();
   return pngBundle(
     new Uint8Array(png),
     `rows: cameras 1–6 (3 and 6 infrared); columns: identities ${chosen.join(", ")}`,
   );
 }
 
-/** A live Fig. 4: the discriminator's and generator's losses, redrawn every `every` steps. */
+/**
+ * Fig. 4's two panels from a history: the generator's and discriminator's losses against
+ * ln 2 (the loss of a discriminator at chance, which the paper says ℓ_dis settles near), and
+ * the discriminator's modality accuracy against 0.5 (chance) — on its own axis, since it is
+ * not a loss.
+ */
+export function adversaryFigures(
+  history: LossHistory | HistoryJSON,
+  options: { title?: string } = {},
+): { losses: FigureBundle; accuracy: FigureBundle } {
+  return {
+    losses: lossCurves(history, {
+      names: ["l_gen", "l_dis"],
+      smooth: 0.9,
+      reference: [{ name: "ln 2 ≈ 0.69 (D at chance)", value: Math.LN2 }],
+      title: options.title ?? "Generator and discriminator losses (Fig. 4)",
+    }),
+    accuracy: lossCurves(history, {
+      names: ["d_acc"],
+      smooth: 0.9,
+      yLabel: "modality accuracy of D",
+      reference: [{ name: "0.5 (chance)", value: 0.5 }],
+      title: "Can the discriminator still tell RGB from IR?",
+    }),
+  };
+}
+
+/**
+ * A live Fig. 4: {@link adversaryFigures}, redrawn every `every` steps in place (two
+ * outputs: the losses and D's accuracy).
+ */
 export function liveLossPlot(history: LossHistory, options: { every?: number; title?: string }) {
-  const handle = new DisplayHandle();
+  const losses = new DisplayHandle();
+  const accuracy = new DisplayHandle();
   const every = options.every ?? 25;
   return async (step: number) => {
     if (step % every !== 0 && step !== 1) return;
-    await handle.show(lossCurves(history, {
-      names: ["l_gen", "l_dis", "d_acc"],
-      smooth: 0.9,
+    const figs = adversaryFigures(history, {
       title: options.title ?? `Generator and discriminator losses (step ${step})`,
-    }));
+    });
+    await losses.show(figs.losses);
+    await accuracy.show(figs.accuracy);
   };
 }
 
@@ -138,33 +192,39 @@ export function totalLossFigure(
   return { loss: figureBundle(loss), mAP: figureBundle(mAP) };
 }
 
-/** Fig. 3's analogue: all-search single-shot r1 and mAP against ξ (mean ± std over seeds). */
+/**
+ * Fig. 3's analogue: all-search single-shot r1 and mAP against ξ, mean over seeds with ± 1 std
+ * error bars (the spread decides whether a rise with ξ is more than noise).
+ */
 export function marginFigure(
   points: { xi: number; r1: number[]; mAP: number[] }[],
 ): FigureBundle {
   const sorted = points.slice().sort((a, b) => a.xi - b.xi);
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const summary = (v: number[]) => meanStd(v);
+  const labels = sorted.map((p) => `ξ = ${p.xi}`);
   return figureBundle({
     title: "Margin ξ of the cross-modality triplet loss (Fig. 3)",
-    x: { label: "ξ" },
-    y: { label: "%" },
+    x: { type: "category", categories: labels },
+    y: { label: "all-search single-shot (%)" },
     traces: [
       {
-        kind: "line",
+        kind: "bar",
         name: "rank-1",
-        x: sorted.map((p) => p.xi),
-        y: sorted.map((p) => mean(p.r1)),
-        markers: true,
+        x: labels,
+        y: sorted.map((p) => summary(p.r1).mean),
+        error: sorted.map((p) => summary(p.r1).std),
+        labels: sorted.map((p) => summary(p.r1).mean.toFixed(1)),
       },
       {
-        kind: "line",
+        kind: "bar",
         name: "mAP",
-        x: sorted.map((p) => p.xi),
-        y: sorted.map((p) => mean(p.mAP)),
-        markers: true,
+        x: labels,
+        y: sorted.map((p) => summary(p.mAP).mean),
+        error: sorted.map((p) => summary(p.mAP).std),
+        labels: sorted.map((p) => summary(p.mAP).mean.toFixed(1)),
       },
     ],
-    note: `seeds per point: ${sorted.map((p) => p.r1.length).join("/")}`,
+    note: `± 1 std over seeds (${sorted.map((p) => p.r1.length).join("/")} per ξ)`,
   });
 }
 
@@ -203,6 +263,9 @@ export async function sysuGallery(
     tileWidth: 48,
     tileHeight: 96,
     title: options.title,
+    queryHeading: "IR query",
+    galleryHeading: `RGB gallery (${options.mode}-search, first draw), nearest first`,
+    queryLabel: (q) => `id ${query[q].pid} · IR cam ${query[q].camid}`,
   });
 }
 
