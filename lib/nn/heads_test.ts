@@ -3,16 +3,13 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../runtime/backend.ts";
 import { Rng } from "../runtime/random.ts";
 import { checkNoLeak } from "../runtime/leak.ts";
-import { readValues, snapshotValues } from "../runtime/testing.ts";
+import { readValues } from "../runtime/testing.ts";
 import { countParams } from "./init.ts";
 import { attributeClassifier, bnNeck, classifier, embeddingHead } from "./heads.ts";
 import {
   aaiprModules,
   cmganModules,
   disposeModules,
-  SAL_CPU_WIDTHS,
-  salModules,
-  sampleNoise,
 } from "./gan.ts";
 import { mlp } from "./mlp.ts";
 import { gemPool } from "./ops.ts";
@@ -30,52 +27,6 @@ function denseParams(dims: number[], bn: boolean, outputBias = true): number {
   }
   return n;
 }
-
-function weightsOf(model: tf.LayersModel): Promise<Float32Array[]> {
-  return snapshotValues(model.weights.map((w) => w.read()));
-}
-
-Deno.test("SAL modules: shapes and the card's parameter counts (G_A 0.330M, G_V 0.433M, D_1 0.658M)", async () => {
-  const m = salModules({ attrDim: 30, numCategories: 100, seed: 1 });
-  assert.equal(
-    countParams(m.generatorA, "trainable"),
-    denseParams([512, 256, 128, 256, 512], true),
-  );
-  assert.equal(Math.round(countParams(m.generatorA, "trainable") / 1e3), 330);
-  assert.equal(Math.round(countParams(m.generatorV, "trainable") / 1e3), 433);
-  assert.equal(Math.round(countParams(m.discriminator1, "trainable") / 1e3), 658);
-  assert.equal(countParams(m.encoderV, "trainable"), denseParams([512, 512, 256, 128], true));
-  assert.equal(countParams(m.discriminator2, "trainable"), denseParams([128, 512, 256, 1], true));
-  const shapes: number[][] = [];
-  const ranges = await readValues(() => {
-    const fa = m.attributeExtractor.predict(tf.ones([4, 30])) as tf.Tensor;
-    const fv = m.generatorV.predict([fa, sampleNoise(new Rng(1), 4, 400)]) as tf.Tensor;
-    const d = m.discriminator1.predict([fa, fv]) as tf.Tensor;
-    const e = m.encoderA.predict(fa) as tf.Tensor;
-    const outputs = [fa, fv, d, e, m.categoryClassifier.predict(e) as tf.Tensor];
-    for (const t of outputs) shapes.push(t.shape);
-    return tf.stack(outputs.flatMap((t) => [t.min(), t.max()]));
-  });
-  const out = shapes.map((shape, i) => [shape, ranges[2 * i], ranges[2 * i + 1]]);
-  assert.deepEqual(out.map((o) => o[0]), [[4, 512], [4, 512], [4, 1], [4, 128], [4, 100]]);
-  // tanh outputs in (−1, 1); the discriminators end in a sigmoid.
-  for (const i of [0, 1, 3]) assert.ok((out[i][1] as number) > -1 && (out[i][2] as number) < 1);
-  assert.ok((out[2][1] as number) > 0 && (out[2][2] as number) < 1);
-  disposeModules(m);
-});
-
-Deno.test("SAL modules: same seed → identical weights, other seed → different; CPU widths", async () => {
-  const a = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 5 });
-  const b = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 5 });
-  const c = salModules({ attrDim: 18, numCategories: 150, widths: SAL_CPU_WIDTHS, seed: 6 });
-  assert.deepEqual(await weightsOf(a.generatorV), await weightsOf(b.generatorV));
-  assert.deepEqual(await weightsOf(a.discriminator2), await weightsOf(b.discriminator2));
-  assert.notDeepEqual((await weightsOf(a.generatorV))[0], (await weightsOf(c.generatorV))[0]);
-  // Modules draw from independent streams: G_A differs from G_V's first layer stream.
-  assert.equal(a.generatorV.inputs[1].shape[1], 100);
-  assert.deepEqual(a.encoderA.outputs[0].shape, [null, 32]);
-  for (const m of [a, b, c]) disposeModules(m);
-});
 
 Deno.test("AAIPR and cmGAN modules: the cards' parameter counts", () => {
   const aaipr = aaiprModules({ attrDim: 30, numSemanticIds: 508, seed: 1 });

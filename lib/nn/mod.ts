@@ -8,7 +8,7 @@
  * - heads: {@link embeddingHead}, {@link bnNeck}, {@link classifier},
  *   {@link attributeClassifier};
  * - fully connected players: {@link mlp} and the papers' module sets
- *   ({@link salModules}, {@link aaiprModules}, {@link cmganModules}; TJ-AIDL's are in
+ *   ({@link aaiprModules}, {@link cmganModules}; TJ-AIDL's are in
  *   lib/papers/tjaidl/model.ts), {@link sampleNoise};
  * - losses (see `losses/mod.ts`);
  * - model files: {@link fileSystemIO}, {@link loadWeightsStrict}, {@link fromPretrained};

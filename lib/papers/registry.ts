@@ -21,6 +21,11 @@ export const PAPERS: readonly PaperEntry[] = [
     notebook: "notebooks/cmgan.ipynb",
   },
   {
+    name: "sal",
+    title: "SAL: symbiotic adversarial learning for attribute-based person search",
+    module: new URL("./sal/spec.ts", import.meta.url).href,
+  },
+  {
     name: "tjaidl",
     title: "TJ-AIDL: transferable joint attribute-identity deep learning for unsupervised re-id",
     module: new URL("./tjaidl/spec.ts", import.meta.url).href,
