@@ -273,7 +273,10 @@ export async function runAaipr(
 ): Promise<AaiprRun> {
   const history = options.history ?? new LossHistory();
   const log = options.log ?? (() => {});
-  const stage1 = await ensureStage1(config, data, seed, { log, progress: options.progress });
+  const stage1 = await ensureStage1(config, data, config.stage1.sharedSeed ?? seed, {
+    log,
+    progress: options.progress,
+  });
   const nets = buildNetworks(config, data.attrDim, data.train.numSids, rng.fork("init"));
   let keepNets = false;
   try {

@@ -135,6 +135,8 @@ export const spec: PaperSpec<AaiprConfig> = {
     const run = await runAaipr(config, data, seed, context.rng, {
       history: context.history,
       log: context.log,
+      // Stored beside the test numbers: the calibration's split, for the record.
+      validation: true,
     });
     context.note("stage1", {
       lr: run.stage1.lr,

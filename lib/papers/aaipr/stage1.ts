@@ -52,13 +52,15 @@ export interface Stage1Artifacts {
 
 /** Everything that decides stage 1's result (its hash names the cache folder). */
 export function stage1Key(config: AaiprConfig, data: AaiprData, seed: number) {
+  // Which seed is shared is the caller's business: `seed` below is the one used.
+  const { sharedSeed: _shared, ...stage1 } = config.stage1;
   return {
     data: config.data,
     backbone: config.model.backbone,
     widths: config.model.widths,
     pretrained: config.model.pretrained,
     conceptDim: config.model.conceptDim,
-    stage1: config.stage1,
+    stage1,
     attrDim: data.attrDim,
     numSids: data.train.numSids,
     trainRows: data.train.split.indices.length,
