@@ -17,7 +17,8 @@ const LIB = join(REPO_ROOT, "lib");
 /**
  * A folder's rank; engine and viz are peers. The experiment engine (specs, claims, the store,
  * the grid) sits below the papers that implement its contract; the command-line entry points
- * (`cli`) sit above everything, as they know the registry of papers.
+ * (`cli`) and the results page (`report`) sit above everything, as they know the registry of
+ * papers.
  */
 const LAYERS: Record<string, number> = {
   runtime: 0,
@@ -30,6 +31,7 @@ const LAYERS: Record<string, number> = {
   experiments: 6,
   papers: 7,
   cli: 8,
+  report: 8,
 };
 
 const IMPORT =

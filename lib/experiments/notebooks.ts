@@ -348,43 +348,11 @@ export async function listNotebooks(dir: string): Promise<string[]> {
   return found.sort();
 }
 
-/** nbconvert template folder holding the project's `reid` HTML template. */
+/**
+ * nbconvert template folder holding the project's `reid` HTML template (used by
+ * lib/report/notebook_html.ts, which makes self-contained HTML of executed notebooks).
+ */
 export const NBCONVERT_TEMPLATES: string = join(
   dirname(fileURLToPath(import.meta.url)),
   "nbconvert",
 );
-
-/**
- * Convert an executed notebook to standalone HTML with nbconvert (no network:
- * figures appear through their SVG fallback). Uses the `reid` template, which
- * embeds SVG outputs as images: the stock template's sanitiser empties them in
- * the nbconvert versions Debian ships. Returns the HTML file's path.
- */
-export async function exportHtml(executedPath: string, outDir: string): Promise<string> {
-  await Deno.mkdir(outDir, { recursive: true });
-  const name = basename(executedPath).replace(/\.ipynb$/, "");
-  const out = await new Deno.Command(pythonExecutable(), {
-    args: [
-      "-m",
-      "nbconvert",
-      "--to",
-      "html",
-      `--TemplateExporter.extra_template_basedirs=${NBCONVERT_TEMPLATES}`,
-      "--template",
-      "reid",
-      "--output-dir",
-      resolve(outDir),
-      "--output",
-      name,
-      resolve(executedPath),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `${executedPath}: nbconvert --to html failed:\n${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return join(resolve(outDir), `${name}.html`);
-}
