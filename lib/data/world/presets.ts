@@ -93,6 +93,12 @@ export interface SysuConfig extends BaseConfig {
   dropIr: number;
   /** Per (id, camera) flip probability of PAENet's view-dependent labels (SYSU: backpack 18–26 %, satchel 4–7 %). */
   labelNoise: { backpack: number; satchel: number };
+  /**
+   * Persons share PAENet's 8-bit attribute vectors through a pool (train + val persons draw
+   * from `trainVectors`, test persons from `testVectors`): SYSU-MM01's ≈ 2.5 persons per
+   * vector. Absent or null: each person draws its own (≈ 1.5 per vector; the default).
+   */
+  attributePool?: AttributePoolConfig | null;
 }
 
 /** RegDB-like aligned visible/thermal pairs. */

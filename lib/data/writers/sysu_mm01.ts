@@ -25,7 +25,8 @@
  */
 import { Rng } from "../../runtime/random.ts";
 import type { ReidImage, SplitName } from "../types.ts";
-import { sampleIdentity } from "../world/identity.ts";
+import { pooledAttributes } from "../world/attribute_pool.ts";
+import { identityWithAttributes, sampleIdentity } from "../world/identity.ts";
 import type { SysuConfig } from "../world/presets.ts";
 import { PAENET_SCHEMA } from "../world/schemas.ts";
 import { type DatasetPlan, type ImageJob, imageSeed, pad, type TextFile } from "./plan.ts";
@@ -50,15 +51,29 @@ export function planSysuMm01(cfg: SysuConfig, seed: number): DatasetPlan {
   const maxPid = Math.max(...sorted);
   const attMats = cfg.cameras.map(() => new Uint8Array(8 * maxPid).fill(1));
   const identities: Record<string, unknown> = {};
+  // With a pool, persons share attribute vectors (PAENet's ≈ 2.5 per vector); without, each draws its own.
+  const pool = cfg.attributePool
+    ? pooledAttributes(
+      rng.fork("attribute-pool"),
+      cfg.attributePool,
+      cfg.priors,
+      PAENET_SCHEMA,
+      cfg.trainIds + cfg.valIds,
+      cfg.testIds,
+    )
+    : null;
+  const pooledOf = new Map(pids.map((pid, i) => {
+    if (!pool) return [pid, null];
+    const t = cfg.trainIds + cfg.valIds;
+    return [pid, i < t ? pool.train[i] : pool.test[i - t]];
+  }));
   for (const pid of sorted) {
     const split = splitOf.get(pid)!;
     const r = rng.fork(`layout:${pid}`);
-    const identity = sampleIdentity(
-      rng.fork(`identity:${pid}`),
-      `sysu:${pid}`,
-      cfg.priors,
-      cfg.appearance,
-    );
+    const pooled = pooledOf.get(pid) ?? null;
+    const identity = pooled
+      ? identityWithAttributes(rng.fork(`identity:${pid}`), `sysu:${pid}`, pooled, cfg.appearance)
+      : sampleIdentity(rng.fork(`identity:${pid}`), `sysu:${pid}`, cfg.priors, cfg.appearance);
     identities[identity.key] = identity.attributes;
     const indoor = r.bernoulli(cfg.indoorProb);
     const present = cfg.cameras.map((cam) => {

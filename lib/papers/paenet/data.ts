@@ -1,0 +1,155 @@
+/**
+ * PAENet's data (README, 'Synthetic world'): the SYSU-like world with pooled attribute
+ * vectors, rendered in SYSU-MM01's release layout (PAENet's `sysu_attribute/camK_att.mat`
+ * included), read back through the SYSU-MM01 loader and decoded once into splits; each image
+ * carries the 8 attribute labels of its (identity, camera), as the official loaders read them.
+ *
+ * @module
+ */
+import { loadSysuMM01 } from "../../data/loaders/sysu_mm01.ts";
+import { loadSplit, type ReidSplit } from "../../data/split.ts";
+import type { ReidDataset } from "../../data/types.ts";
+import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
+import { ensureSyntheticPreset } from "../../engine/synthetic.ts";
+import { repoPath } from "../../runtime/paths.ts";
+import type { PaenetConfig, PaenetWorld } from "./config.ts";
+
+/** Network inputs: per-channel mean 0.5, std 0.25 (a from-scratch net; README, 'Scales'). */
+export const INPUT_NORMALIZATION = {
+  mean: [0.5, 0.5, 0.5] as [number, number, number],
+  std: [0.25, 0.25, 0.25] as [number, number, number],
+};
+
+/** Number of PAENet attributes (gender, hair, glasses, sleeve, dress, lower length, backpack, satchel). */
+export const NUM_ATTRIBUTES = 8;
+
+/** The `sysu_mm01` preset with PAENet's knobs applied (cameras 3 and 6 are the IR ones). */
+export function paenetWorld(knobs: PaenetWorld): SysuConfig {
+  const base = DEFAULT_CONFIGS.sysu_mm01;
+  const cameras = base.cameras.map((cam) => {
+    if (cam.id !== 3 && cam.id !== 6) return cam;
+    const ir = cam.id === 3 ? 0 : 1;
+    return { ...cam, blur: knobs.irBlur[ir], noise: knobs.irNoise[ir] };
+  });
+  return {
+    ...base,
+    cameras,
+    style: { ...base.style, extraClutter: knobs.clutter },
+    appearance: {
+      ...base.appearance,
+      shadeStd: knobs.shadeStd,
+      ...(knobs.thermalCoupling > 0 ? { thermalCoupling: knobs.thermalCoupling } : {}),
+    },
+    trainIds: knobs.trainIds,
+    valIds: knobs.valIds,
+    testIds: knobs.testIds,
+    maxId: knobs.maxId,
+    trainRgbPerCam: knobs.trainRgbPerCam,
+    trainIrPerCam: knobs.trainIrPerCam,
+    testRgbPerCam: knobs.testRgbPerCam,
+    testIrPerCam: knobs.testIrPerCam,
+    attributePool: {
+      trainVectors: knobs.trainVectors,
+      testVectors: knobs.testVectors,
+      testOverlap: 0.5,
+      zipf: 1.1,
+    },
+  };
+}
+
+/** A split with each row's attribute vector (0/1, [rows × 8]). */
+export interface AttributedSplit extends ReidSplit {
+  attributes: Float32Array;
+}
+
+/** Everything a PAENet cell reads. */
+export interface PaenetData {
+  dataset: ReidDataset;
+  train: AttributedSplit;
+  val: AttributedSplit;
+  test: AttributedSplit;
+}
+
+function withAttributes(split: ReidSplit): AttributedSplit {
+  const attributes = new Float32Array(split.indices.length * NUM_ATTRIBUTES);
+  split.indices.forEach((index, row) => {
+    const a = split.dataset.images[index].attributes;
+    if (!a || a.length !== NUM_ATTRIBUTES) {
+      throw new Error(
+        `${split.dataset.root}: image ${split.dataset.images[index].path} has no PAENet ` +
+          `attributes (expected sysu_attribute/camK_att.mat with 8 rows per identity)`,
+      );
+    }
+    // The release's −1 (unlabelled) reads as 0: the model needs a value.
+    for (let j = 0; j < NUM_ATTRIBUTES; j++) {
+      attributes[row * NUM_ATTRIBUTES + j] = a[j] > 0 ? 1 : 0;
+    }
+  });
+  return { ...split, attributes };
+}
+
+/** Loads (rendering first when synthetic) the dataset and decodes its three parts. */
+export async function loadPaenetData(
+  data: PaenetConfig["data"],
+  log: (line: string) => void = () => {},
+): Promise<PaenetData> {
+  // Rendered once, under the generation lock (two grid workers may start at once).
+  const root = data.synthetic
+    ? await ensureSyntheticPreset("sysu_mm01", {
+      root: repoPath(data.root),
+      seed: data.worldSeed,
+      overrides: { ...paenetWorld(data.world) },
+      lockTimeoutMs: 15 * 60_000,
+      log,
+    })
+    : repoPath(data.root);
+  const dataset = loadSysuMM01(root, { verbose: false });
+  const size = { height: data.height, width: data.width };
+  const tag = data.synthetic
+    ? `paenet-w${data.worldSeed}-${data.root.replace(/\W+/g, "_")}`
+    : "sysu";
+  const part = async (split: "train" | "val" | "all", name: string) =>
+    withAttributes(
+      await loadSplit(dataset, split, size, {
+        cacheDir: repoPath(data.cache),
+        cacheName: `${tag}-${name}`,
+      }),
+    );
+  const [train, val, test] = await Promise.all([
+    part("train", "train"),
+    part("val", "val"),
+    part("all", "test"),
+  ]);
+  return { dataset, train, val, test };
+}
+
+/**
+ * Statistics of a split's identities and attribute vectors (README, 'Synthetic world'):
+ * how many identities share a vector, and the share with a vector of their own.
+ */
+export function attributeStats(split: AttributedSplit): {
+  ids: number;
+  images: number;
+  vectors: number;
+  idsPerVector: number;
+  uniqueIdShare: number;
+} {
+  const vectorOf = new Map<number, string>();
+  split.indices.forEach((index, row) => {
+    const pid = split.dataset.images[index].pid;
+    // An identity's vector as its first image's camera labels it (labels vary per camera).
+    if (vectorOf.has(pid)) return;
+    const a = split.attributes.subarray(row * NUM_ATTRIBUTES, (row + 1) * NUM_ATTRIBUTES);
+    vectorOf.set(pid, Array.from(a).join(""));
+  });
+  const count = new Map<string, number>();
+  for (const v of vectorOf.values()) count.set(v, (count.get(v) ?? 0) + 1);
+  const unique = [...vectorOf.values()].filter((v) => count.get(v) === 1).length;
+  return {
+    ids: vectorOf.size,
+    images: split.indices.length,
+    vectors: count.size,
+    idsPerVector: vectorOf.size / Math.max(1, count.size),
+    uniqueIdShare: unique / Math.max(1, vectorOf.size),
+  };
+}
