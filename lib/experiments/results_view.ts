@@ -138,8 +138,9 @@ export async function gridView(
       ),
     ]),
     caption: `${caption}. Ours: mean ± std (one number where every seed gives the same, e.g. ` +
-      `rows that do not train); paper: its reported value, — where it reports none. ` +
-      `Every metric is in the full table below.`,
+      `rows that do not train)` +
+      (hasPaper ? `; paper: its reported value, — where it reports none` : "") +
+      `. Every metric is in the full table.`,
   };
   const full: Table = {
     title: `${title}: every metric`,
