@@ -1,7 +1,8 @@
 /**
  * The fully connected players of the papers: generators (with condition and
  * noise inputs), discriminators, encoders, with the widths the paper cards give
- * at paper scale and the cards' CPU-scale widths as presets.
+ * at paper scale and the cards' CPU-scale widths as presets (SAL's set lives in
+ * lib/papers/sal/model.ts, AAIPR's in lib/papers/aaipr/model.ts).
  *
  * All modules are {@link mlp}s; each gets its own random stream
  * (`rng.fork(moduleName)`), so one module's initial weights do not depend on
@@ -24,61 +25,6 @@ function toRng(seed: number | Rng): Rng {
  */
 export function sampleNoise(rng: Rng, n: number, dim: number): tf.Tensor2D {
   return tf.tensor2d(rng.normalArray(n * dim), [n, dim]);
-}
-
-// ---------------------------------------------------------------- AAIPR
-
-/** AAIPR's attribute branch Φ_A, shared classifier Ψ and concept discriminator D. */
-export interface AaiprModules {
-  /** Φ_A (Table 1): attributes → 128 → 256 → 512 → concept, BN+ReLU, tanh output. */
-  attributeBranch: tf.LayersModel;
-  /** Ψ (fc5): concept → semantic-ID logits, shared by both branches. */
-  classifier: tf.LayersModel;
-  /** D: concept → logit (probability "from the image pipeline" is its sigmoid); LeakyReLU(0.2), no BN. */
-  discriminator: tf.LayersModel;
-}
-
-/**
- * Builds AAIPR's fully connected modules (card §3.2, §3.4). The paper's Table 1 widths
- * are the default and are cheap enough to keep at CPU scale (card §10.2).
- */
-export function aaiprModules(options: {
-  attrDim: number;
-  numSemanticIds: number;
-  /** Concept size (128). */
-  conceptDim?: number;
-  /** Hidden widths of Φ_A (128, 256, 512). */
-  attributeWidths?: number[];
-  /** Hidden widths of D (256, 256); the card notes SAL's 512, 256 with BN as an alternative. */
-  discriminatorWidths?: number[];
-  seed: number | Rng;
-}): AaiprModules {
-  const rng = toRng(options.seed);
-  const c = options.conceptDim ?? 128;
-  return {
-    attributeBranch: mlp({
-      name: "aaipr_PhiA",
-      inputDims: [options.attrDim],
-      units: [...(options.attributeWidths ?? [128, 256, 512]), c],
-      batchNorm: true,
-      outputActivation: "tanh",
-      seed: rng.fork("aaipr_PhiA"),
-    }),
-    classifier: mlp({
-      name: "aaipr_Psi",
-      inputDims: [c],
-      units: [options.numSemanticIds],
-      seed: rng.fork("aaipr_Psi"),
-    }),
-    discriminator: mlp({
-      name: "aaipr_D",
-      inputDims: [c],
-      units: [...(options.discriminatorWidths ?? [256, 256]), 1],
-      hiddenActivation: "leakyRelu",
-      leakySlope: 0.2,
-      seed: rng.fork("aaipr_D"),
-    }),
-  };
 }
 
 // ---------------------------------------------------------------- cmGAN

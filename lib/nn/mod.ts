@@ -8,8 +8,8 @@
  * - heads: {@link embeddingHead}, {@link bnNeck}, {@link classifier},
  *   {@link attributeClassifier};
  * - fully connected players: {@link mlp} and the papers' module sets
- *   ({@link aaiprModules}, {@link cmganModules}; TJ-AIDL's are in
- *   lib/papers/tjaidl/model.ts), {@link sampleNoise};
+ *   ({@link cmganModules}; AAIPR's are in lib/papers/aaipr/model.ts, SAL's in
+ *   lib/papers/sal/model.ts, TJ-AIDL's in lib/papers/tjaidl/model.ts), {@link sampleNoise};
  * - losses (see `losses/mod.ts`);
  * - model files: {@link fileSystemIO}, {@link loadWeightsStrict}, {@link fromPretrained};
  * - ops: {@link stopGradient}, {@link gemPool}.

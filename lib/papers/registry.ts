@@ -30,6 +30,12 @@ export const PAPERS: readonly PaperEntry[] = [
     title: "TJ-AIDL: transferable joint attribute-identity deep learning for unsupervised re-id",
     module: new URL("./tjaidl/spec.ts", import.meta.url).href,
   },
+  {
+    name: "aaipr",
+    title: "AAIPR: attribute-image person re-id in an adversarially aligned joint space",
+    module: new URL("./aaipr/spec.ts", import.meta.url).href,
+    notebook: "notebooks/aaipr.ipynb",
+  },
 ];
 
 /** Notebooks that belong to no paper but are executed by `reproduce` (the introduction). */
