@@ -208,7 +208,7 @@ export function fig3(view: GridView): { lambdaG: FigureBundle; lambdaD: FigureBu
     { metric: "rank-1 (%)", title: "Fig. 3 (left) analogue: rank-1 vs λ_G, λ_D = 1, Duke-like" },
   );
   const dRows: [number, string][] = [
-    [0.1, lambdaDRow(0.1)],
+    ...LAMBDA_D_SWEEP.filter((l) => l < 0.5).map((l): [number, string] => [l, lambdaDRow(l)]),
     [0.5, "duke-a2img"],
     [1, lambdaGRow(1e-3)],
     ...LAMBDA_D_SWEEP.filter((l) => l > 1).map((l): [number, string] => [l, lambdaDRow(l)]),
