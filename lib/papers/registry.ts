@@ -29,6 +29,7 @@ export const PAPERS: readonly PaperEntry[] = [
     name: "tjaidl",
     title: "TJ-AIDL: transferable joint attribute-identity deep learning for unsupervised re-id",
     module: new URL("./tjaidl/spec.ts", import.meta.url).href,
+    notebook: "notebooks/tjaidl.ipynb",
   },
   {
     name: "aaipr",

@@ -411,8 +411,31 @@ function rowsOf(direction: Direction): RowSpec<TjaidlConfig>[] {
   ];
 }
 
-/** Every row, both directions. */
-export const ROWS: RowSpec<TjaidlConfig>[] = [...rowsOf("AtoB"), ...rowsOf("BtoA")];
+/**
+ * Every row, both directions, interleaved (A→B then B→A of each row name) and the main rows
+ * first, so that a grid run that is stopped early has both directions of what it did.
+ */
+export const ROWS: RowSpec<TjaidlConfig>[] = (() => {
+  const ab = rowsOf("AtoB"), ba = rowsOf("BtoA");
+  const order: RowName[] = [
+    "attrOnly",
+    "idOnly",
+    "independent",
+    "independentL2",
+    "noAdapt",
+    "full",
+    "joint",
+    "faithful.noAdapt",
+    "faithful.full",
+    ...LAMBDA2_SWEEP.map((l) => `lambda${l}.noAdapt` as RowName),
+    "softCurrent",
+    "stepIILr5e-4",
+  ];
+  return order.flatMap((name) => {
+    const i = ROW_NAMES.indexOf(name);
+    return [ab[i], ba[i]];
+  });
+})();
 
 /** A data folder of the world drawn with seed `worldSeed`. */
 export function worldFolder(root: string, worldSeed: number): string {

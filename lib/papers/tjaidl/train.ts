@@ -272,6 +272,13 @@ async function runStage<B>(
   options: StageOptions,
 ): Promise<TrainLoopReport> {
   const local = new LossHistory();
+  // Forwarded as they come, so a notebook's live plot sees every stage's losses.
+  const stop = local.onRecord((step, values) => {
+    options.history.record(
+      options.offset + step,
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [`${options.label}/${k}`, v])),
+    );
+  });
   const report = await runTraining({
     source: stepSource(steps, make, { release }),
     step: ({ batch, index }) => step(batch, index),
@@ -280,13 +287,7 @@ async function runStage<B>(
     progress: options.progress,
     guard: Math.max(1, Math.min(100, steps)),
     log: options.log,
-  });
-  for (const name of local.names()) {
-    const s = local.series(name);
-    s.steps.forEach((st, k) => {
-      options.history.record(options.offset + st, { [`${options.label}/${name}`]: s.values[k] });
-    });
-  }
+  }).finally(stop);
   return report;
 }
 
