@@ -14,6 +14,13 @@ Deno.test("pagePng: at most the page width, palette, no alpha; pageImage asks fo
   assert.equal(meta.width, 1080);
   assert.equal(meta.hasAlpha, false);
   assert.equal(png[25], 3, "indexed colour");
+  const captioned = await sharp(await pagePng(new Uint8Array(input), 400, 1, "left: RGB"))
+    .metadata();
+  assert.equal(captioned.width, 400);
+  assert.equal(captioned.height, 50 + 17 + 5, "the caption strip sits above the picture");
+  const long = "left half: visible light · right half: thermal infrared";
+  const wrapped = await sharp(await pagePng(new Uint8Array(input), 200, 1, long)).metadata();
+  assert.equal(wrapped.height, 25 + 2 * 17 + 5, "a long caption wraps to the picture's width");
   const bundle = await pageImage(new Uint8Array(input), { alt: "sheet", width: 400 });
   assert.equal(bundle["text/plain"], "sheet");
   assert.deepEqual((bundle as unknown as Record<symbol, unknown>)[DISPLAY_METADATA], {
