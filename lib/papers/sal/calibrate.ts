@@ -28,6 +28,8 @@ export interface CalibrationAttempt {
   name: string;
   at: string;
   world: WorldKnobs;
+  /** The schedule the attempt trained with. */
+  train: SalConfig["train"];
   row: string;
   split: "val";
   seeds: number[];
@@ -72,6 +74,7 @@ export async function calibrationAttempt(
     name,
     at: new Date().toISOString(),
     world: config.data.world,
+    train: config.train,
     row: "embed",
     split: "val",
     seeds,

@@ -55,6 +55,8 @@ export interface SalRunOptions {
   seed?: number;
   /** Validation mAP every this many stage-3 epochs (0: never). Default 4. */
   validateEvery?: number;
+  /** Called after every training step of every stage (live plots). */
+  onStep?: () => void | Promise<void>;
 }
 
 /** What {@link runSal} returns; the caller frees it with {@link disposeRun}. */
@@ -352,6 +354,7 @@ async function pretrain(
       history: h,
       progress: options.progress ?? "auto",
       schedules: schedulesFor(Object.values(trainer.players), config, epochs),
+      hooks: [{ name: "onStep", afterStep: () => options.onStep?.() }],
       step: async ({ batch }) => {
         const v = await trainer.pretrainStep(batch, stage);
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [`s${stage}_${k}`, x]));
@@ -482,7 +485,7 @@ async function stage3(
       history: h,
       progress: options.progress ?? "auto",
       schedules: schedulesFor(players.map((p) => trainer.players[p]), config, epochs),
-      hooks,
+      hooks: [...hooks, { name: "onStep", afterStep: () => options.onStep?.() }],
       step: ({ batch }) => trainer.stage3Step(batch, phase),
     });
     appendHistory(history, h, offset);
