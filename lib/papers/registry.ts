@@ -24,6 +24,7 @@ export const PAPERS: readonly PaperEntry[] = [
     name: "sal",
     title: "SAL: symbiotic adversarial learning for attribute-based person search",
     module: new URL("./sal/spec.ts", import.meta.url).href,
+    notebook: "notebooks/sal.ipynb",
   },
   {
     name: "tjaidl",
