@@ -25,6 +25,8 @@ import {
   writeResult,
 } from "./store.ts";
 import { writeFileAtomic } from "../runtime/fs.ts";
+import { withLock } from "../runtime/lock.ts";
+import { dirname } from "node:path";
 
 /** Where results and scratch files go. */
 export interface StoreRoots {
@@ -249,4 +251,25 @@ export async function runCellAndStore(
   const path = await writeResult(roots.results, result);
   await Deno.remove(failurePath(roots.results, key)).catch(() => {});
   return { key, status: "done", result, path };
+}
+
+/**
+ * {@link runCellAndStore} under a lock of its own (`<result>.lock`), for cells started by
+ * independent processes (Slurm array tasks, a second `deno task cell`): when two race on one
+ * cell, the second waits for the first and reuses its result instead of training again.
+ */
+export async function runCellLocked(
+  spec: PaperSpec,
+  key: CellKey,
+  roots: StoreRoots,
+  options: { force?: boolean; log?: (line: string) => void; lockTimeoutMs?: number } = {},
+): Promise<CellOutcome> {
+  const path = resultPath(roots.results, key);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  return await withLock(`${path}.lock`, () => runCellAndStore(spec, key, roots, options), {
+    // A paper-scale cell can train for days; its twin waits as long.
+    timeoutMs: options.lockTimeoutMs ?? 7 * 24 * 3600_000,
+    purpose: `training ${keyText(key)}`,
+    log: options.log,
+  });
 }

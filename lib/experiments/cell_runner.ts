@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { initBackend } from "../runtime/backend.ts";
-import { runCellAndStore } from "./cell.ts";
+import { runCellLocked } from "./cell.ts";
 import type { PaperSpec, Scale } from "./spec.ts";
 import { validateSpec } from "./spec.ts";
 
@@ -33,9 +33,13 @@ export async function importSpec(specifier: string): Promise<PaperSpec> {
   return spec;
 }
 
-async function main(): Promise<number> {
+/**
+ * Runs the cell the arguments name (under the cell's lock, so a racing twin waits and reuses)
+ * and prints the JSON report as the last stdout line; resolves to the exit code.
+ */
+export async function runCellCli(args: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: Deno.args,
+    args,
     options: {
       spec: { type: "string" },
       row: { type: "string" },
@@ -67,7 +71,7 @@ async function main(): Promise<number> {
     }
     await initBackend({ args: values.backend ? ["--backend", values.backend] : [] });
     const spec = await importSpec(values.spec);
-    const outcome = await runCellAndStore(
+    const outcome = await runCellLocked(
       spec,
       {
         paper: spec.paper,
@@ -90,4 +94,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await runCellCli(Deno.args));

@@ -198,6 +198,40 @@ export function validateGridOptions(options: Pick<GridOptions, "workers" | "seed
   }
 }
 
+/** A grid's cells in row-major order: those stored for the current definition, and the rest. */
+export interface GridPlan {
+  rows: string[];
+  reused: CellKey[];
+  pending: CellKey[];
+}
+
+/**
+ * Which cells of a grid are done (a stored result of the current config hash) and which are
+ * pending (all of them with `force`); also checks the world seed against the spec.
+ */
+export async function planGrid(
+  spec: PaperSpec,
+  options: Pick<
+    GridOptions,
+    "scale" | "seeds" | "quick" | "worldSeed" | "force" | "rows" | "roots"
+  >,
+): Promise<GridPlan> {
+  const quick = options.quick ?? false;
+  const { worldSeed } = options;
+  const rows = selectRows(spec, options.scale, options.rows);
+  const plan: GridPlan = { rows, reused: [], pending: [] };
+  for (const row of rows) {
+    for (const seed of options.seeds) {
+      const key: CellKey = { paper: spec.paper, scale: options.scale, row, seed, quick, worldSeed };
+      // Resolving also checks the world seed (and the spec's support for it) before any work.
+      const { hash } = await resolveConfig(spec, options.scale, row, { quick, worldSeed });
+      const done = !options.force && await reusableResult(options.roots.results, key, hash);
+      (done ? plan.reused : plan.pending).push(key);
+    }
+  }
+  return plan;
+}
+
 /**
  * Runs a paper's grid at one scale and returns what happened to every cell. Cells are
  * started row-major (all seeds of the first row first) so that early results cover
@@ -210,31 +244,21 @@ export async function runGrid(options: GridOptions): Promise<GridReport> {
   const workers = options.workers ?? 2;
   const quick = options.quick ?? false;
   const worldSeed = options.worldSeed;
-  const rows = selectRows(spec, options.scale, options.rows);
   await ensureWritableDir(options.roots.results, "results folder");
   await ensureWritableDir(options.roots.work, "work folder");
   const t0 = performance.now();
+  const plan = await planGrid(spec, options);
+  const { rows } = plan;
   const reports = new Map<string, CellReport>();
-  const pending: CellKey[] = [];
-  for (const row of rows) {
-    for (const seed of options.seeds) {
-      const key: CellKey = { paper: spec.paper, scale: options.scale, row, seed, quick, worldSeed };
-      // Resolving also checks the world seed (and the spec's support for it) before any work.
-      const { hash } = await resolveConfig(spec, options.scale, row, { quick, worldSeed });
-      if (!options.force) {
-        if (await reusableResult(options.roots.results, key, hash)) {
-          reports.set(keyText(key), {
-            key,
-            status: "reused",
-            seconds: 0,
-            path: resultPath(options.roots.results, key),
-          });
-          continue;
-        }
-      }
-      pending.push(key);
-    }
+  for (const key of plan.reused) {
+    reports.set(keyText(key), {
+      key,
+      status: "reused",
+      seconds: 0,
+      path: resultPath(options.roots.results, key),
+    });
   }
+  const pending = [...plan.pending];
   log(
     `[grid] ${spec.paper} ${options.scale}${quick ? " (quick)" : ""}` +
       `${worldSeed === undefined ? "" : ` (world seed ${worldSeed})`}: ${rows.length} rows × ` +

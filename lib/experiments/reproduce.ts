@@ -24,7 +24,13 @@ import { type PaperEntry, selectPapers } from "./papers.ts";
 import { evaluateClaims, formatStats, summarizeRows } from "./claims.ts";
 import type { ClaimResult, RowSummary } from "./claims.ts";
 import { importSpec } from "./cell_runner.ts";
-import { type GridReport, runGrid, validateGridOptions } from "./grid.ts";
+import {
+  type CellReport,
+  type GridReport,
+  planGrid,
+  runGrid,
+  validateGridOptions,
+} from "./grid.ts";
 import { executeNotebook } from "./notebooks.ts";
 import { gridDefinition, seedList } from "./config.ts";
 import type { PaperSpec, Scale } from "./spec.ts";
@@ -56,6 +62,11 @@ export interface ReproduceOptions {
   /** Scratch root for checkpoints (default `<repo>/data/runs`). */
   work?: string;
   skipNotebooks?: boolean;
+  /**
+   * Train nothing: summaries (and notebooks) from the cells already stored, a missing cell
+   * reported as not run (the finishing job of `--emit slurm`).
+   */
+  summarizeOnly?: boolean;
   /** The papers it knows (`lib/papers/registry.ts`'s `PAPERS`; tests pass their own). */
   registry: readonly PaperEntry[];
   /** Extra notebooks to run when no paper is named (the introduction; default none). */
@@ -87,6 +98,24 @@ export interface ReproduceReport {
   summaries: string[];
   notebooks: { path: string; output?: string; error?: string }[];
   ok: boolean;
+}
+
+/** A grid's report from the store alone: stored cells reused, the rest not run. */
+async function storedGrid(
+  spec: PaperSpec,
+  options: Parameters<typeof planGrid>[1],
+): Promise<GridReport> {
+  const plan = await planGrid(spec, options);
+  const cells: CellReport[] = [
+    ...plan.reused.map((key) => ({ key, status: "reused" as const, seconds: 0 })),
+    ...plan.pending.map((key) => ({
+      key,
+      status: "skipped" as const,
+      seconds: 0,
+      error: "no stored result (--summarize-only trains nothing)",
+    })),
+  ];
+  return { paper: spec.paper, cells, seconds: 0, failed: plan.pending.length };
 }
 
 function table(summary: PaperSummary): string {
@@ -148,18 +177,20 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
   }
 
   for (const { entry, spec, seeds } of planned) {
-    const grid = await runGrid({
-      specModule: entry.module,
-      scale,
-      seeds,
-      quick,
-      worldSeed,
-      force: options.force,
-      workers: options.workers,
-      roots: { results, work },
-      backend: options.backend,
-      log,
-    });
+    const grid = options.summarizeOnly
+      ? await storedGrid(spec, { scale, seeds, quick, worldSeed, roots: { results, work } })
+      : await runGrid({
+        specModule: entry.module,
+        scale,
+        seeds,
+        quick,
+        worldSeed,
+        force: options.force,
+        workers: options.workers,
+        roots: { results, work },
+        backend: options.backend,
+        log,
+      });
     report.grids.push(grid);
     if (grid.failed > 0) report.ok = false;
     const stored = await loadGridResults(
@@ -247,13 +278,19 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
 /** The command line of `deno task reproduce`. */
 export const USAGE =
   "usage: deno task reproduce [--paper P]... [--scale cpu|paper] [--seeds N] [--quick] [--force]\n" +
-  "                           [--workers N] [--backend wasm|cpu|tensorflow] [--results DIR]\n" +
-  "                           [--skip-notebooks] [--world-seed N]";
+  "                           [--workers N] [--backend wasm|cpu|webgpu|tensorflow] [--results DIR]\n" +
+  "                           [--work DIR] [--skip-notebooks] [--world-seed N] [--summarize-only]\n" +
+  "                           [--emit slurm [--partition NAME] [--max-parallel N]]";
 
 /** Parses the command line; every mistake is a {@link UsageError}, found before any work. */
 export function parseReproduceArgs(
   args: string[],
-): Omit<ReproduceOptions, "registry"> & { help: boolean } {
+): Omit<ReproduceOptions, "registry"> & {
+  help: boolean;
+  emit?: "slurm";
+  partition?: string;
+  maxParallel?: number;
+} {
   let values;
   try {
     ({ values } = parseArgs({
@@ -271,6 +308,11 @@ export function parseReproduceArgs(
         results: { type: "string" },
         "skip-notebooks": { type: "boolean", default: false },
         "world-seed": { type: "string" },
+        work: { type: "string" },
+        "summarize-only": { type: "boolean", default: false },
+        emit: { type: "string" },
+        partition: { type: "string" },
+        "max-parallel": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -279,6 +321,12 @@ export function parseReproduceArgs(
   }
   if (values.scale !== "cpu" && values.scale !== "paper") {
     throw new UsageError(`--scale must be cpu or paper, got "${values.scale}"`);
+  }
+  if (values.emit !== undefined && values.emit !== "slurm") {
+    throw new UsageError(`--emit knows only "slurm", got "${values.emit}"`);
+  }
+  if (values.emit === undefined && (values.partition || values["max-parallel"])) {
+    throw new UsageError("--partition and --max-parallel go with --emit slurm");
   }
   return {
     help: values.help,
@@ -294,5 +342,12 @@ export function parseReproduceArgs(
     backend: values.backend,
     results: values.results,
     skipNotebooks: values["skip-notebooks"],
+    work: values.work,
+    summarizeOnly: values["summarize-only"],
+    emit: values.emit as "slurm" | undefined,
+    partition: values.partition,
+    maxParallel: values["max-parallel"] === undefined
+      ? undefined
+      : positiveInt("--max-parallel", values["max-parallel"]),
   };
 }
