@@ -38,6 +38,12 @@ export const PAPERS: readonly PaperEntry[] = [
     module: new URL("./aaipr/spec.ts", import.meta.url).href,
     notebook: "notebooks/aaipr.ipynb",
   },
+  {
+    name: "paenet",
+    title: "PAENet: progressive attribute embedding for accurate cross-modality person re-id",
+    module: new URL("./paenet/spec.ts", import.meta.url).href,
+    notebook: "notebooks/paenet.ipynb",
+  },
 ];
 
 /** Notebooks that belong to no paper but are executed by `reproduce` (the introduction). */

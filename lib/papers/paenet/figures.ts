@@ -13,7 +13,9 @@ import type { DenseMatrix } from "../../eval/distance.ts";
 import type { Rng } from "../../runtime/random.ts";
 import { type FigureBundle, figureBundle, type LineTrace, paletteColor } from "../../viz/chart.ts";
 import { pageImage } from "../../viz/image.ts";
-import { featureScatter } from "../../viz/plots.ts";
+import { featureScatter, lossCurves } from "../../viz/plots.ts";
+import { type Displayable, DisplayHandle, type MimeBundle } from "../../runtime/display.ts";
+import type { LossHistory } from "../../train/history.ts";
 import type { AttributedSplit } from "./data.ts";
 import { NUM_ATTRIBUTES } from "./data.ts";
 import { augmentRows, embedModes } from "./run.ts";
@@ -47,7 +49,10 @@ export function lineChartBundle(options: {
 }
 
 /** Rows of up to `ids` test identities, one image per camera (cameras 1–6, 3 and 6 infrared). */
-export async function cameraGrid(split: AttributedSplit, ids = 6): Promise<FigureBundle | unknown> {
+export async function cameraGrid(
+  split: AttributedSplit,
+  ids = 6,
+): Promise<MimeBundle & Displayable> {
   const pids = [...new Set(split.items.map((it) => it.pid))].sort((a, b) => a - b).slice(0, ids);
   const { height: h, width: w } = split.size;
   const cams = [1, 2, 4, 5, 3, 6];
@@ -113,7 +118,7 @@ export async function heatmaps(
   split: AttributedSplit,
   rows: number[],
   names: string[],
-): Promise<unknown> {
+): Promise<MimeBundle & Displayable> {
   const { height: H, width: W } = split.size;
   const per = H * W * 3;
   const tiles: Uint8Array[] = [];
@@ -170,4 +175,23 @@ export async function heatmaps(
       "each row: the image, the channel mean of F (baseline-style attention), the channel mean " +
       `of F ⊙ W2 (PAENet's gated map); red = high. Rows: ${names.join("; ")}`,
   });
+}
+
+/** A loss plot that redraws itself in place every `every` steps (the notebook's live curves). */
+export function liveLossPlot(
+  history: LossHistory,
+  options: { every?: number; title: string; names?: string[] },
+): (step: number) => Promise<void> {
+  const handle = new DisplayHandle();
+  const every = options.every ?? 20;
+  return async (step: number) => {
+    if ((step + 1) % every !== 0) return;
+    await handle.show(
+      lossCurves(history, {
+        title: `${options.title} (step ${step + 1})`,
+        names: options.names ?? ["l_total", "l_id", "l_tri", "l_mmd", "l_atr"],
+        smooth: 0.8,
+      }),
+    );
+  };
 }

@@ -18,7 +18,8 @@ import { rankedGallery } from "../../viz/gallery.ts";
 import { sysuMM01 } from "../../eval/protocols.ts";
 import { tableBundle } from "../../viz/tables.ts";
 import { lineChartBundle } from "./figures.ts";
-import { lambdaRow, LAMBDAS, ROWS } from "./config.ts";
+import { lambdaRow, LAMBDAS, type PaenetConfig, ROWS } from "./config.ts";
+import { resolveConfig } from "../../experiments/config.ts";
 import type { AttributedSplit } from "./data.ts";
 import type { PaenetRun } from "./run.ts";
 import { spec } from "./spec.ts";
@@ -121,7 +122,10 @@ export function table4(view: GridView): MimeBundle {
 export function fig7(view: GridView): FigureBundle | null {
   const lambdas = [...LAMBDAS, 1].sort((a, b) => a - b);
   const rowOf = (l: number) => (l === 1 ? "d" : lambdaRow(l as typeof LAMBDAS[number]));
-  const mean = (row: string, m: string) => view.rows.find((r) => r.row === row)?.ours[m]?.mean;
+  const mean = (row: string, m: string) => {
+    const v = view.rows.find((r) => r.row === row)?.ours[m]?.mean;
+    return v === undefined || Number.isNaN(v) ? null : v;
+  };
   const series = ["all_r1", "all_mAP", "pred_all_r1", "pred_all_mAP"].map((m) => ({
     name: METRIC_LABELS[m],
     x: lambdas,
@@ -282,4 +286,36 @@ export async function sysuGallery(
     galleryHeading: "RGB candidates (all cameras), nearest first; green = same person",
     queryLabel: (q) => `id ${query[q].pid} · IR cam ${query[q].camid}`,
   });
+}
+
+/** The rows of the grid as switch sets over the CPU base config. */
+export async function rowsTable(): Promise<MimeBundle> {
+  const { config } = await resolveConfig(spec as unknown as PaperSpec, "cpu", "a");
+  const base = config as unknown as PaenetConfig;
+  return tableBundle({
+    title: "Rows of the grid: switches over the CPU base config (the `paper` preset)",
+    headers: ["row", "what it is", "switches"],
+    rows: ROWS.map((r) => [r.id, r.label, JSON.stringify(r.delta)]),
+    caption: `base: ${base.train.steps} steps of P=${base.train.P} × (K=${base.train.K} RGB + ` +
+      `${base.train.K} IR), SGD lr ${base.train.lr}, λ=${base.loss.lambdaAtr}, small two-stream net ` +
+      `(widths ${
+        base.model.widths.join("/")
+      }, first ${base.model.sharedFrom} stages per modality), ` +
+      `${base.data.height}×${base.data.width}, from scratch`,
+  });
+}
+
+/** `n` IR queries of different identities whose identity is in the RGB gallery (for galleries). */
+export function galleryQueries(run: PaenetRun, n: number): number[] {
+  const split = run.splits.gt;
+  const inGallery = new Set(split.gallery.map((g) => g.pid));
+  const seen = new Set<number>();
+  const out: number[] = [];
+  split.query.forEach((q, i) => {
+    if (out.length < n && inGallery.has(q.pid) && !seen.has(q.pid) && q.camid === 6) {
+      seen.add(q.pid);
+      out.push(i);
+    }
+  });
+  return out;
 }

@@ -380,11 +380,13 @@ export async function runPaenet(
     const test = options.validationOnly
       ? { metrics: {}, splits: {} }
       : await evaluateNet(trained.net, data.test, trials, rng.fork("eval"));
-    const val = await evaluateNet(trained.net, data.val, trials, rng.fork("eval-val"), "val_");
     const metrics: Record<string, number> = { ...test.metrics, ...snapshot };
-    // Validation numbers of the GT mode only (the calibration's score).
-    for (const [k, v] of Object.entries(val.metrics)) {
-      if (/^val_(all|indoor)_/.test(k)) metrics[k] = v;
+    if (options.validationOnly) {
+      // The calibration's score: the validation identities, GT mode (rows there read none).
+      const val = await evaluateNet(trained.net, data.val, trials, rng.fork("eval-val"), "val_");
+      for (const [k, v] of Object.entries(val.metrics)) {
+        if (/^val_(all|indoor)_/.test(k)) metrics[k] = v;
+      }
     }
     const series = trained.history.toJSON().series;
     const tail = (name: string) => {
