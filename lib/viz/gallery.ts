@@ -195,7 +195,7 @@ export interface GalleryLayout {
   queryWidth: number;
 }
 
-const LEGEND_HEIGHT = 30;
+const LEGEND_HEIGHT = 42;
 
 /** The layout {@link rankedGallery} uses for these options. */
 export function galleryLayout(options: GalleryOptions): GalleryLayout {
@@ -285,16 +285,18 @@ export async function rankedGallery(options: GalleryOptions): Promise<RankedGall
       `<text x="${L.left}" y="19" font-size="14" ${font}>${escapeXml(options.title)}</text>`,
     );
   }
+  // Two legend lines, short enough for a gallery of narrow tiles.
   const legendY = (options.title ? 28 : 8) + 11;
   svg.push(
     `<text x="${L.left}" y="${legendY}" font-size="10" fill="#444" ${font}>` +
       `<tspan fill="${hex(MATCH_COLOR)}">■ same person</tspan>  ` +
-      `<tspan fill="${hex(MISMATCH_COLOR)}">■ another person</tspan>  · under each image: ` +
-      `#rank and distance to the query (smaller = closer)` +
-      `${showFirst ? " · right: the first true match, when it ranks below the top " + k : ""}` +
+      `<tspan fill="${hex(MISMATCH_COLOR)}">■ another person</tspan>` +
+      `${showFirst ? ` · right of the gap: the first true match, ranked below the top ${k}` : ""}` +
       `</text>`,
+    `<text x="${L.left}" y="${legendY + 12}" font-size="10" fill="#444" ${font}>` +
+      `under each image: #rank and distance to the query (smaller = closer)</text>`,
   );
-  const headingY = legendY + 14;
+  const headingY = legendY + 26;
   if (options.queryHeading) {
     svg.push(
       `<text x="${L.left}" y="${headingY}" font-size="11" font-weight="bold" ${font}>${
