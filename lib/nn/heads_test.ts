@@ -6,7 +6,6 @@ import { checkNoLeak } from "../runtime/leak.ts";
 import { readValues } from "../runtime/testing.ts";
 import { countParams } from "./init.ts";
 import { attributeClassifier, bnNeck, classifier, embeddingHead } from "./heads.ts";
-import { cmganModules, disposeModules } from "./gan.ts";
 import { mlp } from "./mlp.ts";
 import { gemPool } from "./ops.ts";
 import { attributeBce, crossEntropy } from "./losses/mod.ts";
@@ -14,24 +13,6 @@ import { attributeBce, crossEntropy } from "./losses/mod.ts";
 await initBackend({ announce: false });
 
 /** Trainable parameters of a dense stack: weights + biases (+ BN γ, β after hidden layers). */
-function denseParams(dims: number[], bn: boolean, outputBias = true): number {
-  let n = 0;
-  for (let i = 1; i < dims.length; i++) {
-    const last = i === dims.length - 1;
-    n += dims[i - 1] * dims[i] + (last && !outputBias ? 0 : dims[i]);
-    if (bn && !last) n += 2 * dims[i];
-  }
-  return n;
-}
-
-Deno.test("cmGAN modules: the card's parameter counts", () => {
-  // AAIPR's module set is tested with its paper (lib/papers/aaipr/aaipr_test.ts).
-  const cm = cmganModules({ numClasses: 296, seed: 1 });
-  assert.equal(countParams(cm.discriminator), denseParams([2048, 1024, 512, 2], false));
-  assert.equal(countParams(cm.idHead), denseParams([2048, 512, 296], false));
-  // TJ-AIDL's module set is tested with its paper (lib/papers/tjaidl/tjaidl_test.ts).
-  disposeModules(cm);
-});
 
 Deno.test("heads: BN neck has no shift, bias-free classifier, embedding activations", async () => {
   const neck = bnNeck({ dim: 8 });

@@ -7,9 +7,8 @@
  *   staged backbone;
  * - heads: {@link embeddingHead}, {@link bnNeck}, {@link classifier},
  *   {@link attributeClassifier};
- * - fully connected players: {@link mlp} and the papers' module sets
- *   ({@link cmganModules}; AAIPR's are in lib/papers/aaipr/model.ts, SAL's in
- *   lib/papers/sal/model.ts, TJ-AIDL's in lib/papers/tjaidl/model.ts), {@link sampleNoise};
+ * - fully connected players: {@link mlp}, {@link sampleNoise}, {@link disposeModules} (each
+ *   paper's module set lives in its folder, `lib/papers/<paper>/model.ts`);
  * - losses (see `losses/mod.ts`);
  * - model files: {@link fileSystemIO}, {@link loadWeightsStrict}, {@link fromPretrained};
  * - ops: {@link stopGradient}, {@link gemPool}.

@@ -8,7 +8,9 @@ import { readScalar, snapshotValues } from "../../runtime/testing.ts";
 import { LossHistory } from "../../train/history.ts";
 import type { CmganConfig } from "./config.ts";
 import { CPU_PRETRAIN, marginRow, SWEPT_MARGINS, TABLE_METRICS } from "./config.ts";
-import { buildNetworks, disposeNetworks } from "./model.ts";
+import { buildNetworks, cmganModules, disposeNetworks } from "./model.ts";
+import { countParams } from "../../nn/init.ts";
+import { disposeModules } from "../../nn/gan.ts";
 import { evaluateClaims } from "../../experiments/claims.ts";
 import { spec } from "./spec.ts";
 import { CmganTrainer, type PairBatch, playerAt } from "./train.ts";
@@ -359,4 +361,12 @@ Deno.test("claims are scored as lib/papers/cmgan/README.md ('Claims') says: 2-po
   for (const [what, rows, verdict] of cases) {
     assert.equal(c1({ idOnly, ...rows }).verdict, verdict, what);
   }
+});
+
+Deno.test("cmGAN heads at paper scale: 2048 → 512 → C and 2048 → 1024 → 512 → 2 (README.md, 'Architecture')", () => {
+  const heads = cmganModules({ numClasses: 296, seed: 1 });
+  const dense = (dims: number[]) => dims.slice(1).reduce((n, d, i) => n + dims[i] * d + d, 0);
+  assert.equal(countParams(heads.discriminator), dense([2048, 1024, 512, 2]));
+  assert.equal(countParams(heads.idHead), dense([2048, 512, 296]));
+  disposeModules(heads);
 });

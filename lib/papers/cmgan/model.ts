@@ -1,18 +1,57 @@
 /**
  * cmGAN's networks (lib/papers/cmgan/README.md, 'Architecture'): one generator f(x; θ1) shared by RGB and IR images
  * (its global-average-pooled output is the common embedding), the identification head
- * (2 FCs) and the modality discriminator (3 FCs) from `lib/nn`'s {@link cmganModules}.
+ * (2 FCs) and the modality discriminator (3 FCs), {@link cmganModules}.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { plainConvNet } from "../../nn/backbones/plain.ts";
 import { resNet50 } from "../../nn/backbones/resnet50.ts";
-import { cmganModules, disposeModules } from "../../nn/gan.ts";
+import { disposeModules } from "../../nn/gan.ts";
+import { mlp } from "../../nn/mlp.ts";
 import { fromPretrained } from "../../nn/io.ts";
 import { Rng } from "../../runtime/random.ts";
 import type { CmganConfig } from "./config.ts";
 import { repoPath } from "../../runtime/paths.ts";
+
+/** cmGAN's identification head and modality discriminator. */
+export interface CmganModules {
+  /** Two FCs with ReLU between: feature → hidden → identity logits. */
+  idHead: tf.LayersModel;
+  /** Three FCs with ReLU: feature → … → 2 modality logits (RGB 0, IR 1). */
+  discriminator: tf.LayersModel;
+}
+
+/**
+ * Builds cmGAN's heads (lib/papers/cmgan/README.md, 'Architecture'): paper scale 2048 → 512 → C and
+ * 2048 → 1024 → 512 → 2; CPU scale (lib/papers/cmgan/README.md, 'Architecture') `featureDim: 128, idHidden: 64,
+ * discriminatorWidths: [64, 32]`.
+ */
+export function cmganModules(options: {
+  numClasses: number;
+  featureDim?: number;
+  idHidden?: number;
+  discriminatorWidths?: number[];
+  seed: number | Rng;
+}): CmganModules {
+  const rng = options.seed instanceof Rng ? options.seed : new Rng(options.seed);
+  const f = options.featureDim ?? 2048;
+  return {
+    idHead: mlp({
+      name: "cmgan_id",
+      inputDims: [f],
+      units: [options.idHidden ?? 512, options.numClasses],
+      seed: rng.fork("cmgan_id"),
+    }),
+    discriminator: mlp({
+      name: "cmgan_D",
+      inputDims: [f],
+      units: [...(options.discriminatorWidths ?? [1024, 512]), 2],
+      seed: rng.fork("cmgan_D"),
+    }),
+  };
+}
 
 /** The three networks of cmGAN. */
 export interface CmganNetworks {
