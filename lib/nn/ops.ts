@@ -15,7 +15,7 @@ const stopGradientOp = tf.customGrad(
 
 /**
  * The identity in the forward pass with a zero gradient (PyTorch's `detach`,
- * TensorFlow's `stop_gradient`): "sg(·)" in the cards' formulas. Variables
+ * TensorFlow's `stop_gradient`): "sg(·)" in the papers' formulas. Variables
  * reached only through it receive no gradient.
  */
 export function stopGradient<T extends tf.Tensor>(x: T): T {

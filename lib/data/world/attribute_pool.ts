@@ -1,7 +1,7 @@
 /**
  * Attribute pools: control how many persons share one attribute vector
- * ("semantic ID" / attribute category), as the AAIPR card's SID-pool procedure
- * (§10.1) does. Independent draws from the prior make almost every person's
+ * ("semantic ID" / attribute category), as AAIPR's SID-pool procedure does
+ * (lib/papers/aaipr/README.md, 'Semantic IDs'). Independent draws from the prior make almost every person's
  * vector unique (e.g. 231 distinct Market vectors for 240 persons), while the
  * real releases share them (Market ≈ 1.5, Duke ≈ 2.3 persons per vector).
  *

@@ -56,7 +56,7 @@ export type ColorWeights = Partial<Record<ColorName, number>>;
 
 /**
  * The attribute prior. Correlations are expressed as conditionals on gender
- * (as the cards describe, e.g. P(long hair | female) = 0.75).
+ * (as the papers' synthetic plans describe, e.g. P(long hair | female) = 0.75).
  */
 export interface AttributePriors {
   female: number;
@@ -81,8 +81,9 @@ export interface AttributePriors {
 }
 
 /**
- * The default prior: the cards' suggested values (AAIPR §10.1, TJ-AIDL §10.2,
- * PAENet §10.2, SAL §10.1 agree to within a few points). Its colours are the
+ * The default prior: the attribute frequencies the papers' synthetic plans suggest (the
+ * 'Synthetic world(s)' / 'Data' sections of lib/papers/{aaipr,tjaidl,paenet,sal}/README.md agree
+ * to within a few points). Its colours are the
  * intersection of Market-1501's and DukeMTMC-reID's colour lists, so the same
  * person is labelled one-hot in both schemas (transfer presets share it).
  */

@@ -2,7 +2,7 @@
  * A synthetic identity: attributes plus the appearance details no annotator
  * labels (exact shades, body proportions, skin and hair tone, torso pattern
  * layout, bag colour and side, thermal emissivities). These make identity more
- * than its attribute vector, which re-id methods need (TJ-AIDL §10.6).
+ * than its attribute vector, which re-id methods need (lib/papers/tjaidl/README.md).
  *
  * @module
  */
@@ -33,7 +33,7 @@ export interface AppearanceConfig {
   thermalCoupling?: number;
 }
 
-/** Defaults from the cards (TJ-AIDL §10.6 suggests strengthening the shade to 0.1). */
+/** Defaults of the papers' plans (TJ-AIDL's strengthens the shade to 0.1: lib/papers/tjaidl/README.md). */
 export const DEFAULT_APPEARANCE: AppearanceConfig = {
   shadeStd: 0.08,
   height: [0.84, 1.0],

@@ -1,5 +1,5 @@
 /**
- * One config per dataset preset: sizes (CPU scale, from the cards' §10), the
+ * One config per dataset preset: sizes (CPU scale, from the papers' small-scale plans), the
  * domain style, camera models, attribute prior and appearance strength. All
  * plain data: a paper calibrates difficulty by editing a copy of a config on
  * its *baseline* (docs/design.md, 'Synthetic world'), never in code.
@@ -57,7 +57,7 @@ export interface ReidSetConfig extends BaseConfig {
   junkImages: number;
   /** Duke: identities that appear only in the gallery (one image each), with attributes. */
   galleryOnlyIds: number;
-  /** Share attribute vectors between persons (AAIPR §10.1 SID pool); null draws each person's own. */
+  /** Share attribute vectors between persons (lib/papers/aaipr/README.md SID pool); null draws each person's own. */
   attributePool: AttributePoolConfig | null;
 }
 
@@ -275,7 +275,7 @@ const CROSS_MODAL_STYLE: DomainStyle = {
   noise: [0.005, 0.015],
 };
 
-/** PETA's sources are ten different datasets, so its nuisance is the strongest (AAIPR §10.1 "high"). */
+/** PETA's sources are ten different datasets, so its nuisance is the strongest (lib/papers/aaipr/README.md "high"). */
 const PETA_STYLE: DomainStyle = {
   ...MARKET_LIKE,
   name: "peta-like",
@@ -325,7 +325,7 @@ const PETA_PRIORS: AttributePriors = {
 
 /** The CPU-scale default config of every preset. */
 export const DEFAULT_CONFIGS: PresetConfigs = {
-  // TJ-AIDL §10.2 domain A; AAIPR's Market-like (240 persons); SAL's Market-like split.
+  // lib/papers/tjaidl/README.md domain A; AAIPR's Market-like (240 persons); SAL's Market-like split.
   market1501: {
     style: MARKET_LIKE,
     priors: DEFAULT_PRIORS,
@@ -344,7 +344,7 @@ export const DEFAULT_CONFIGS: PresetConfigs = {
     // AAIPR's Market-like pool (160 train vectors for 240 persons; test pool half seen in training).
     attributePool: { trainVectors: 160, testVectors: 100, testOverlap: 0.5, zipf: 1.1 },
   },
-  // TJ-AIDL §10.2 domain B (harsher); eight cameras as in DukeMTMC.
+  // lib/papers/tjaidl/README.md domain B (harsher); eight cameras as in DukeMTMC.
   dukemtmc_reid: {
     style: DUKE_LIKE,
     priors: DEFAULT_PRIORS,
@@ -363,7 +363,7 @@ export const DEFAULT_CONFIGS: PresetConfigs = {
     // AAIPR's Duke-like pool (≈ 2.4 persons per vector in training, as Duke's 702 ids / 300 SIDs).
     attributePool: { trainVectors: 100, testVectors: 120, testOverlap: 0.5, zipf: 1.1 },
   },
-  // SAL §10.1 (~200 categories, ~7 images each) and AAIPR's PETA-like (240 + 40 SIDs).
+  // lib/papers/sal/README.md (~200 categories, ~7 images each) and AAIPR's PETA-like (240 + 40 SIDs).
   peta: {
     style: PETA_STYLE,
     priors: PETA_PRIORS,
@@ -375,7 +375,7 @@ export const DEFAULT_CONFIGS: PresetConfigs = {
     extraPersonsMean: 0.8,
     extraImagesMean: 1.8,
   },
-  // cmGAN SynSYSU (64/16/32 ids) and PAENet §10.2 (100 train ids, 50 test): 80/20/48.
+  // cmGAN SynSYSU (64/16/32 ids) and lib/papers/paenet/README.md (100 train ids, 50 test): 80/20/48.
   sysu_mm01: {
     style: CROSS_MODAL_STYLE,
     priors: DEFAULT_PRIORS,
@@ -396,7 +396,7 @@ export const DEFAULT_CONFIGS: PresetConfigs = {
     dropIr: 0.1,
     labelNoise: { backpack: 0.2, satchel: 0.05 },
   },
-  // PAENet §10.2 RegDB-like: aligned visible/thermal capture, 10 + 10 images per id, 10 trials.
+  // lib/papers/paenet/README.md RegDB-like: aligned visible/thermal capture, 10 + 10 images per id, 10 trials.
   regdb: {
     style: CROSS_MODAL_STYLE,
     priors: DEFAULT_PRIORS,

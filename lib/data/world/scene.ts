@@ -84,7 +84,7 @@ export interface DomainStyle {
   shadeJitter: number;
 }
 
-/** The mild, Market-like style (TJ-AIDL §10.2 domain A). */
+/** The mild, Market-like style (lib/papers/tjaidl/README.md domain A). */
 export const MARKET_LIKE: DomainStyle = {
   name: "market-like",
   shift: [2, 2],
@@ -101,7 +101,7 @@ export const MARKET_LIKE: DomainStyle = {
   shadeJitter: 0.03,
 };
 
-/** The harsher, Duke-like style (TJ-AIDL §10.2 domain B at its "mild" severity, §10.6). */
+/** The harsher, Duke-like style (lib/papers/tjaidl/README.md, 'Synthetic world': domain B at its "mild" severity). */
 export const DUKE_LIKE: DomainStyle = {
   name: "duke-like",
   shift: [4, 3],
@@ -245,7 +245,7 @@ export interface CameraRanges {
 
 /**
  * Draws `count` RGB cameras with their own colour transforms and scenery
- * (TJ-AIDL §10.2: gain U[0.85, 1.15], offset ±0.05, gamma U[0.85, 1.15]); the
+ * (lib/papers/tjaidl/README.md: gain U[0.85, 1.15], offset ±0.05, gamma U[0.85, 1.15]); the
  * style's colour cast is folded into each camera's gain.
  */
 export function drawRgbCameras(rng: Rng, ranges: CameraRanges, style: DomainStyle): CameraModel[] {

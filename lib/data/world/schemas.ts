@@ -1,6 +1,6 @@
 /**
  * Attribute schemas: the label list of each dataset release (and of the
- * cards' synthetic plans), computed from a person's {@link WorldAttributes}.
+ * papers' synthetic plans), computed from a person's {@link WorldAttributes}.
  *
  * Binary values follow each release's own 1/2 coding minus one, which is what
  * the field's loaders produce (e.g. Market `up`: 1 long sleeve, 2 short → 0/1,
@@ -184,7 +184,7 @@ const no = () => false;
 
 /**
  * PETA's 105 binary dims (61 binary + 4 × 11 colours) in the column order of
- * the PETA.mat SAL reads (card §2.2). Attributes the world never draws
+ * the PETA.mat SAL reads (lib/papers/sal/README.md, 'Data and splits'). Attributes the world never draws
  * (umbrellas, baby buggies, …) are always 0, as rare labels are in PETA.
  */
 export const PETA_SCHEMA: AttributeSchema = makeSchema("peta", [
@@ -306,7 +306,7 @@ export const PAENET_SCHEMA: AttributeSchema = makeSchema("paenet8", [
   ["satchel", (a) => a.shoulderBag],
 ]);
 
-/** SAL card §10.1's 18 dims (for direct use with the world, not a release format). */
+/** SAL's 18 synthetic dims (lib/papers/sal/README.md, 'Synthetic worlds') (for direct use with the world, not a release format). */
 export const SAL18_SCHEMA: AttributeSchema = makeSchema("sal18", [
   ["female", (a) => a.female],
   ["hairLong", (a) => a.hairLong],
@@ -329,7 +329,7 @@ export const SAL18_SCHEMA: AttributeSchema = makeSchema("sal18", [
   ),
 ]);
 
-/** AAIPR card §10.1's base schema (10 attributes → 19 dims). */
+/** AAIPR's base schema, 10 attributes → 19 dims (lib/papers/aaipr/README.md, 'Data'). */
 export const AAIPR19_SCHEMA: AttributeSchema = makeSchema("aaipr19", [
   ["gender", (a) => a.female],
   ["hair", (a) => a.hairLong],
@@ -353,7 +353,7 @@ export const AAIPR19_SCHEMA: AttributeSchema = makeSchema("aaipr19", [
   ),
 ]);
 
-/** TJ-AIDL card §10.2's 18 identity-level dims. */
+/** TJ-AIDL's 18 identity-level dims (lib/papers/tjaidl/README.md, 'Synthetic world'). */
 export const TJAIDL18_SCHEMA: AttributeSchema = makeSchema("tjaidl18", [
   ["female", (a) => a.female],
   ["long_hair", (a) => a.hairLong],

@@ -59,7 +59,7 @@ export function planPeta(cfg: PetaConfig, seed: number): DatasetPlan {
     ...cfg.cameras,
     count: PETA_SOURCES.length,
   }, cfg.style);
-  // Distinct attribute vectors by rejection of duplicates (SAL §10.1).
+  // Distinct attribute vectors by rejection of duplicates (lib/papers/sal/README.md).
   const catRng = rng.fork("categories");
   const seen = new Set<string>();
   const categories = [];

@@ -18,7 +18,7 @@
  * matrix: column `pid − 1` is identity `pid` as labelled in camera K (gender,
  * hair, glasses, sleeve, dress, lower length, backpack, satchel; 1 = female,
  * long, yes, long, dress, long, yes, yes), and an all-ones column marks a pair
- * that does not exist (PAENet card §2.4). Backpack and satchel labels flip per
+ * that does not exist (lib/papers/paenet/README.md, 'Synthetic world'). Backpack and satchel labels flip per
  * (id, camera) with the configured noise, as SYSU's view-dependent labels do.
  *
  * @module

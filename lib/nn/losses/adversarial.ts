@@ -50,7 +50,7 @@ export function salGanLoss(probabilities: tf.Tensor, target: "real" | "fake"): t
 /**
  * Confusion loss for a k-way modality classifier: cross-entropy of its logits [N, k]
  * against the uniform distribution, minimised by a generator that makes the
- * classifier uncertain (the cmGAN card's `advMode: 'confusion'`).
+ * classifier uncertain (cmGAN's `advMode: 'confusion'`, lib/papers/cmgan/README.md, 'Losses').
  */
 export function confusionLoss(logits: tf.Tensor2D): tf.Scalar {
   const k = logits.shape[1];

@@ -57,14 +57,14 @@ export function gaussianMmd(
   });
 }
 
-/** Linear-kernel MMD: ‖mean(x) − mean(y)‖² (AAIPR card's default MMD variant). */
+/** Linear-kernel MMD: ‖mean(x) − mean(y)‖² (AAIPR's default MMD variant, lib/papers/aaipr/README.md). */
 export function linearMmd(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => x.mean(0).sub(y.mean(0)).square().sum() as tf.Scalar);
 }
 
 /**
  * Deep CORAL (Sun & Saenko 2016): ‖Σ_x − Σ_y‖²_F / (4d²) with unbiased covariances,
- * plus ‖μ_x − μ_y‖² when `includeMean` (default true, the AAIPR card's reading of
+ * plus ‖μ_x − μ_y‖² when `includeMean` (default true, AAIPR's reading of
  * "matches both the mean and covariance").
  */
 export function coralLoss(

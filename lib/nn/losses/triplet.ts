@@ -103,7 +103,7 @@ export interface CrossModalTripletOptions {
   mining?: CrossModalMining;
   /** Squared Euclidean distances, D² as in cmGAN Eq. 2 (default true). */
   squared?: boolean;
-  /** L2-normalise embeddings first, so D² ∈ [0, 4] (cmGAN card's default reading; default false). */
+  /** L2-normalise embeddings first, so D² ∈ [0, 4] (cmGAN's reading, lib/papers/cmgan/README.md, 'Losses'; default false). */
   normalize?: boolean;
   /**
    * "mean" (default): mean over the triplets of each direction, then the two

@@ -290,8 +290,8 @@ export const CPU_BASE: CmganConfig = {
     advMode: "faithful",
   },
   train: {
-    // Bound by the budget (the 3-seed grid in ≤ 20 min on 2 cores), not by results: card
-    // §10.4's 1000 steps of 20 pairs would take ≈ 3× as long.
+    // Bound by the budget (the 3-seed grid in ≤ 20 min on 2 cores), not by results: the
+    // small-scale plan's 1000 steps of 20 pairs would take ≈ 3× as long (README.md, 'Schedule').
     steps: 700,
     pairs: 12,
     K: 5,
