@@ -115,3 +115,15 @@ export function splitBatch(
 ): tf.Tensor4D {
   return gatherToTensor(split.pixels, split.size, rows, normalization);
 }
+
+/** One row's pixels with their size, as the gallery composer and image helpers take them. */
+export function splitImage(split: Pick<ReidSplit, "pixels" | "size">, row: number): {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  channels: 3;
+} {
+  const { height, width } = split.size;
+  const per = height * width * 3;
+  return { pixels: split.pixels.subarray(row * per, (row + 1) * per), width, height, channels: 3 };
+}

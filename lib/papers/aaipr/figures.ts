@@ -6,7 +6,7 @@
  * @see notebooks/aaipr.ipynb §2, §4, §5
  * @module
  */
-import type { ReidSplit } from "../../data/split.ts";
+import { splitImage } from "../../data/split.ts";
 import { pca } from "../../eval/embed2d.ts";
 import { attributeQuery, type EvalItem } from "../../eval/protocols.ts";
 import { DisplayHandle } from "../../runtime/display.ts";
@@ -16,18 +16,6 @@ import { rankedGallery } from "../../viz/gallery.ts";
 import { featureScatter, lossCurves } from "../../viz/plots.ts";
 import type { AaiprData } from "./data.ts";
 import type { AaiprRun } from "./run.ts";
-
-/** The pixels of row `row` of a split, as a gallery image. */
-export function imageOf(split: ReidSplit, row: number) {
-  const { height, width } = split.size;
-  const per = height * width * 3;
-  return {
-    pixels: split.pixels.subarray(row * per, (row + 1) * per),
-    width,
-    height,
-    channels: 3 as const,
-  };
-}
 
 /**
  * A redraw function for live loss curves (l_I, l_A, and the adversary's l_D, l_G and D's
@@ -78,7 +66,7 @@ export async function attributeGallery(
     k: options.k ?? 8,
     protocol: attributeQuery(),
     queryImage: () => null,
-    galleryImage: (j) => imageOf(data.test.split, j),
+    galleryImage: (j) => splitImage(data.test.split, j),
     attributeNames: data.attributeNames,
     tileWidth: 40,
     tileHeight: 80,

@@ -17,21 +17,9 @@ import { type Chart, type FigureBundle, figureBundle, type LineTrace } from "../
 import { DisplayHandle, type MimeBundle, pngBundle } from "../../runtime/display.ts";
 import { rankedGallery } from "../../viz/gallery.ts";
 import { featureScatter, lossCurves, meanStd } from "../../viz/plots.ts";
-import type { ReidSplit } from "../../data/split.ts";
+import { splitImage } from "../../data/split.ts";
 import type { CmganData } from "./data.ts";
 import type { CmganRun } from "./run.ts";
-
-/** Pixels of one image of a set, as the gallery composer takes them. */
-export function imageOf(set: ReidSplit, position: number) {
-  const { height, width } = set.size;
-  const per = height * width * 3;
-  return {
-    pixels: set.pixels.subarray(position * per, (position + 1) * per),
-    width,
-    height,
-    channels: 3 as const,
-  };
-}
 
 /**
  * Fig. 1's analogue: one row per camera (1, 2, 4, 5 RGB; 3, 6 IR, in camera order as the
@@ -58,7 +46,7 @@ export async function cameraGrid(
     for (const [col, pid] of chosen.entries()) {
       const pos = images.findIndex((im) => im.pid === pid && im.camid === cam);
       if (pos < 0) continue;
-      const img = imageOf(set, pos);
+      const img = splitImage(set, pos);
       const tile = await sharp(Buffer.from(img.pixels), {
         raw: { width: img.width, height: img.height, channels: 3 },
       }).resize(w, h, { kernel: "nearest" }).png().toBuffer();
@@ -258,8 +246,8 @@ export async function sysuGallery(
     rows: options.queries,
     k: options.k ?? 10,
     protocol,
-    queryImage: (q) => imageOf(data.test, queryRows[q]),
-    galleryImage: (j) => imageOf(data.test, galleryRows[drawn[j]]),
+    queryImage: (q) => splitImage(data.test, queryRows[q]),
+    galleryImage: (j) => splitImage(data.test, galleryRows[drawn[j]]),
     tileWidth: 48,
     tileHeight: 96,
     title: options.title,

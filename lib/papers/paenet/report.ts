@@ -23,6 +23,7 @@ import { resolveConfig } from "../../experiments/config.ts";
 import type { AttributedSplit } from "./data.ts";
 import type { PaenetRun } from "./run.ts";
 import { spec } from "./spec.ts";
+import { splitImage } from "../../data/split.ts";
 
 /** The headline: rank-1 and mAP with the paper's GT test attributes and with predicted ones. */
 export const HEADLINE = ["all_r1", "all_mAP", "pred_all_r1", "pred_all_mAP"];
@@ -251,17 +252,6 @@ export function claimDetails(view: GridView): MimeBundle {
   });
 }
 
-function imageOf(set: AttributedSplit, row: number) {
-  const { height, width } = set.size;
-  const per = height * width * 3;
-  return {
-    pixels: set.pixels.subarray(row * per, (row + 1) * per),
-    width,
-    height,
-    channels: 3 as const,
-  };
-}
-
 /** Ranked RGB galleries (first gallery draw) of some IR queries of a live run, in one test-attribute mode. */
 export async function sysuGallery(
   run: PaenetRun,
@@ -277,8 +267,8 @@ export async function sysuGallery(
     rows: options.queries,
     k: options.k ?? 8,
     protocol: sysuMM01({ mode: "all" }),
-    queryImage: (q) => imageOf(test, queryRows[q]),
-    galleryImage: (j) => imageOf(test, galleryRows[j]),
+    queryImage: (q) => splitImage(test, queryRows[q]),
+    galleryImage: (j) => splitImage(test, galleryRows[j]),
     tileWidth: 32,
     tileHeight: 64,
     title: options.title,

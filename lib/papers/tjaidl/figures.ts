@@ -8,7 +8,7 @@
  */
 import { Buffer } from "node:buffer";
 import sharp from "sharp";
-import type { ReidSplit } from "../../data/split.ts";
+import { type ReidSplit, splitImage } from "../../data/split.ts";
 import { pca } from "../../eval/embed2d.ts";
 import { market1501 } from "../../eval/protocols.ts";
 import { DisplayHandle, type MimeBundle, pngBundle } from "../../runtime/display.ts";
@@ -17,18 +17,6 @@ import { type Chart, type FigureBundle, figureBundle, paletteColor } from "../..
 import { type RankedGallery, rankedGallery } from "../../viz/gallery.ts";
 import { lossCurves } from "../../viz/plots.ts";
 import type { TjaidlData } from "./data.ts";
-
-/** Pixels of one row of a split, as the gallery composer takes them. */
-export function imageOf(set: ReidSplit, row: number) {
-  const { height, width } = set.size;
-  const per = height * width * 3;
-  return {
-    pixels: set.pixels.subarray(row * per, (row + 1) * per),
-    width,
-    height,
-    channels: 3 as const,
-  };
-}
 
 /**
  * Fig. 3's analogue: for `ids` training identities of a split, two images from two different
@@ -57,7 +45,7 @@ export async function identityPairs(
   for (const [col, [pid, a, b]] of chosen.entries()) {
     const x = col * (colW + gap);
     for (const [k, row] of [a, b].entries()) {
-      const img = imageOf(split, row);
+      const img = splitImage(split, row);
       tiles.push({
         input: await sharp(Buffer.from(img.pixels), {
           raw: { width: img.width, height: img.height, channels: 3 },
@@ -126,8 +114,8 @@ export async function targetGallery(
     rows: options.queries,
     k: options.k ?? 8,
     protocol: market1501(),
-    queryImage: (q) => imageOf(data.query, q),
-    galleryImage: (j) => imageOf(data.gallery, j),
+    queryImage: (q) => splitImage(data.query, q),
+    galleryImage: (j) => splitImage(data.gallery, j),
     tileWidth: 48,
     tileHeight: 96,
     title: options.title,
