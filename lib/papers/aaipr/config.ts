@@ -7,6 +7,7 @@
  * @module
  */
 import type { Delta, RowSpec } from "../../experiments/spec.ts";
+import { worldFolder } from "../../runtime/paths.ts";
 
 /** The three dataset configurations of the paper, as synthetic worlds in the real layouts. */
 export type AaiprWorld = "duke" | "market" | "peta";
@@ -385,11 +386,6 @@ export const FAITHFUL_ROWS: RowSpec<AaiprConfig>[] = FAITHFUL_VARIANTS.map((id) 
     delta: { ...v.delta, train: { mode: "faithful" } },
   };
 });
-
-/** A data folder of the world drawn with seed `worldSeed`: `world<N>/` inside the default one. */
-export function worldFolder(root: string, worldSeed: number): string {
-  return `${root.replace(/\/+$/, "")}/world${worldSeed}`;
-}
 
 /**
  * `config` on the synthetic worlds drawn with seed `worldSeed` (`reproduce --world-seed`):

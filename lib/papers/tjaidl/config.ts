@@ -7,6 +7,7 @@
  * @module
  */
 import type { Delta, RowSpec } from "../../experiments/spec.ts";
+import { worldFolder } from "../../runtime/paths.ts";
 
 /** "AtoB": source Market-like A, target Duke-like B (the paper's M→D); "BtoA": the reverse. */
 export type Direction = "AtoB" | "BtoA";
@@ -436,11 +437,6 @@ export const ROWS: RowSpec<TjaidlConfig>[] = (() => {
     return [ab[i], ba[i]];
   });
 })();
-
-/** A data folder of the world drawn with seed `worldSeed`. */
-export function worldFolder(root: string, worldSeed: number): string {
-  return `${root.replace(/\/+$/, "")}/world${worldSeed}`;
-}
 
 /** `config` on the synthetic worlds drawn with seed `worldSeed` (`reproduce --world-seed`). */
 export function withWorldSeed(config: TjaidlConfig, worldSeed: number): TjaidlConfig {
