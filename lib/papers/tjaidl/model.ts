@@ -16,6 +16,7 @@ import { fromPretrained } from "../../nn/io.ts";
 import { Rng } from "../../runtime/random.ts";
 import { repoPath } from "../../runtime/paths.ts";
 import type { TjaidlConfig } from "./config.ts";
+import { disposeModules } from "../../nn/gan.ts";
 
 function toRng(seed: number | Rng): Rng {
   return seed instanceof Rng ? seed : new Rng(seed);
@@ -57,11 +58,6 @@ export function tjaidlModules(options: {
     iiaEncoder: fc("tjaidl_iia_enc", f, [...widths, m]),
     iiaDecoder: fc("tjaidl_iia_dec", m, [...widths.slice().reverse(), f]),
   };
-}
-
-/** Frees every model of a module set. */
-export function disposeModules(modules: object): void {
-  for (const model of Object.values(modules) as (tf.LayersModel | null)[]) model?.dispose();
 }
 
 /**
