@@ -117,12 +117,16 @@ export async function estimateLine(options: {
   const nbKnown = nbs.filter(Number.isFinite);
   const nbTotal = nbKnown.reduce((a, b) => a + b, 0);
   const unknown = (n: number, of: number) => (n < of ? ` (${of - n} without a stored timing)` : "");
-  return `[reproduce] plan: ${options.pending.length} cells to train, ≈ ${
-    formatDuration(train)
-  } on ${options.workers} workers${
-    unknown(known.length, cells.length)
-  }; ${options.reused} reused; ` +
-    `${options.notebooks.length} notebooks to execute, ≈ ${formatDuration(nbTotal)}${
-      unknown(nbKnown.length, nbs.length)
-    }; total ≈ ${formatDuration(train + nbTotal)}`;
+  // "≈ ?" where nothing is known: a 0 would read as "no time at all".
+  const about = (seconds: number, known: number, of: number) =>
+    of > 0 && known === 0 ? "≈ ?" : `≈ ${formatDuration(seconds)}`;
+  const anyUnknown = known.length < cells.length || nbKnown.length < nbs.length;
+  const trainPart = `${options.pending.length} cells to train, ${
+    about(train, known.length, cells.length)
+  } on ${options.workers} workers${unknown(known.length, cells.length)}`;
+  const notebookPart = `${options.notebooks.length} notebooks to execute, ${
+    about(nbTotal, nbKnown.length, nbs.length)
+  }${unknown(nbKnown.length, nbs.length)}`;
+  return `[reproduce] plan: ${trainPart}; ${options.reused} reused; ${notebookPart}; ` +
+    `total ≈ ${formatDuration(train + nbTotal)}${anyUnknown ? " and the untimed part" : ""}`;
 }

@@ -68,7 +68,7 @@ Deno.test("reproduce's estimate: stored timings per row, the paper's median othe
     assert.equal(
       line,
       "[reproduce] plan: 3 cells to train, ≈ 3 min on 2 workers; 4 reused; 2 notebooks to " +
-        "execute, ≈ 2 min (1 without a stored timing); total ≈ 4 min",
+        "execute, ≈ 2 min (1 without a stored timing); total ≈ 4 min and the untimed part",
     );
     assert.equal(formatDuration(3900), "1 h 05 min");
   } finally {

@@ -32,6 +32,7 @@ import {
   validateGridOptions,
 } from "./grid.ts";
 import { executeNotebook } from "./notebooks.ts";
+import { estimateLine } from "./estimate.ts";
 import { gridDefinition, seedList } from "./config.ts";
 import type { PaperSpec, Scale } from "./spec.ts";
 import {
@@ -174,6 +175,38 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceRep
   if (entries.length > 0) {
     await ensureWritableDir(results, "results folder");
     await ensureWritableDir(work, "work folder");
+  }
+  if (entries.length > 0 && !options.summarizeOnly) {
+    // The plan and its estimated time, said before anything trains (lib/experiments/estimate.ts).
+    const pending = [];
+    let reused = 0;
+    for (const { spec, seeds } of planned) {
+      const plan = await planGrid(spec, {
+        scale,
+        seeds,
+        quick,
+        worldSeed,
+        force: options.force,
+        roots: { results, work },
+      });
+      pending.push(...plan.pending);
+      reused += plan.reused.length;
+    }
+    const toExecute = options.skipNotebooks || worldSeed !== undefined ? [] : [
+      ...((options.papers ?? []).length === 0 ? options.extraNotebooks ?? [] : []),
+      ...entries.flatMap((e) => (e.notebook ? [e.notebook] : [])),
+    ];
+    log(
+      await estimateLine({
+        results,
+        pending,
+        reused,
+        workers: options.workers ?? 2,
+        notebooks: toExecute.map((nb) =>
+          `${results}/notebooks${quick ? "-quick" : ""}/${nb.split("/").at(-1)}`
+        ),
+      }),
+    );
   }
 
   for (const { entry, spec, seeds } of planned) {

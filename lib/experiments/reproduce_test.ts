@@ -61,6 +61,11 @@ Deno.test("reproduce runs a paper's grid and writes its summary", async () => {
     assert.match(text, /\| Wide \| 80 \| \d+\.\d \|/);
     assert.match(text, /summary +.*toy\/cpu-quick\/summary\.json/);
     assert.match(text, /FAILED fails\/seed0: .*fails on purpose/);
+    // The plan comes first, before any cell trains: nothing stored yet, so no timing to go by.
+    assert.match(
+      lines[0],
+      /^\[reproduce\] plan: 5 cells to train, ≈ \? on 2 workers \(5 without a stored timing\); 0 reused; 0 notebooks/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
