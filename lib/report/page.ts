@@ -50,9 +50,10 @@ export async function notebookGalleries(executed: string, limit = 2): Promise<st
   return found.slice(0, limit);
 }
 
-/** A stored run's loss curves: the full model's (or the last trained row's) first seed. */
+/** A stored run's loss curves: the full model's (or the last trained row's, in spec order) first seed. */
 function storedLosses(view: GridView): FigureBundle | null {
-  const rows = [...view.results.keys()];
+  // The spec's row order: the main row is usually "full", else the last (the complete method).
+  const rows = view.rows.map((r) => r.row).filter((r) => view.results.has(r));
   const order = rows.includes("full") ? ["full", ...rows.reverse()] : rows.reverse();
   for (const row of order) {
     const bySeed = view.results.get(row);
