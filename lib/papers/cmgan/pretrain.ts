@@ -32,7 +32,7 @@ import { fileSystemIO, MODEL_JSON } from "../../nn/io.ts";
 import { initBackend } from "../../runtime/backend.ts";
 import { Rng } from "../../runtime/random.ts";
 import { Player, trainableVariables } from "../../train/players.ts";
-import { CPU_PRETRAIN, type PretrainConfig } from "./config.ts";
+import { type CmganConfig, CPU_PRETRAIN, type PretrainConfig } from "./config.ts";
 import { INPUT_NORMALIZATION } from "./data.ts";
 import { repoPath } from "../../runtime/paths.ts";
 import { plainConvNet } from "../../nn/backbones/plain.ts";
@@ -243,6 +243,32 @@ export async function ensurePretrained(
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * `config` with `model.pretrained` pointing at the weights its `model.pretrain` recipe
+ * makes (trained first when missing); unchanged when it has no recipe.
+ */
+export async function withPretrainedWeights(
+  config: CmganConfig,
+  log: (line: string) => void = () => {},
+): Promise<CmganConfig> {
+  const { pretrain, pretrained } = config.model;
+  if (pretrain === null) return config;
+  if (pretrained !== null) {
+    throw new Error(
+      `cmGAN config: model.pretrained (${pretrained}) and model.pretrain are both set; ` +
+        "expected one (a weights file, or the recipe that makes it)",
+    );
+  }
+  if (pretrain.widths.join() !== config.model.widths.join()) {
+    throw new Error(
+      `cmGAN config: model.pretrain.widths [${pretrain.widths}] differ from model.widths ` +
+        `[${config.model.widths}]`,
+    );
+  }
+  const path = await ensurePretrained(pretrain, log);
+  return { ...config, model: { ...config.model, pretrained: path } };
 }
 
 if (import.meta.main) {

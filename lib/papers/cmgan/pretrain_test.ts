@@ -7,7 +7,7 @@ import { Rng } from "../../runtime/random.ts";
 import { CPU_PRETRAIN, type PretrainConfig } from "./config.ts";
 import { buildNetworks, disposeNetworks } from "./model.ts";
 import { ensurePretrained, grayscaleInPlace, pretrainBackbone, pretrainDir } from "./pretrain.ts";
-import { withPretrainedWeights } from "./run.ts";
+import { withPretrainedWeights } from "./pretrain.ts";
 import { spec } from "./spec.ts";
 
 await initBackend({ announce: false });

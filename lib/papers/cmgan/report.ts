@@ -19,7 +19,8 @@ import type { FigureBundle } from "../../viz/chart.ts";
 import { tableBundle } from "../../viz/tables.ts";
 import { type CmganConfig, marginRow, SWEPT_MARGINS } from "./config.ts";
 import { marginFigure, totalLossFigure } from "./figures.ts";
-import { type CmganRun, withPretrainedWeights } from "./run.ts";
+import type { CmganRun } from "./run.ts";
+import { withPretrainedWeights } from "./pretrain.ts";
 import { spec } from "./spec.ts";
 
 /** Table 1's headline numbers: single-shot rank-1 and mAP, all-search and indoor-search. */

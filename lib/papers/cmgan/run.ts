@@ -22,7 +22,7 @@ import type { CmganConfig } from "./config.ts";
 import { type CmganData, INPUT_NORMALIZATION } from "./data.ts";
 import { scoreTrained, validationMap } from "./evaluate.ts";
 import { buildNetworks, type CmganNetworks, disposeNetworks } from "./model.ts";
-import { ensurePretrained } from "./pretrain.ts";
+import { withPretrainedWeights } from "./pretrain.ts";
 import { CmganTrainer, type PairBatch, type StepLosses, type TrainerState } from "./train.ts";
 
 /** Options of {@link trainCmgan}. */
@@ -47,32 +47,6 @@ export interface TrainedCmgan {
   history: LossHistory;
   /** Wall seconds per training step (data included, validation excluded). */
   secondsPerStep: number;
-}
-
-/**
- * `config` with `model.pretrained` pointing at the weights its `model.pretrain` recipe
- * makes (trained first when missing); unchanged when it has no recipe.
- */
-export async function withPretrainedWeights(
-  config: CmganConfig,
-  log: (line: string) => void = () => {},
-): Promise<CmganConfig> {
-  const { pretrain, pretrained } = config.model;
-  if (pretrain === null) return config;
-  if (pretrained !== null) {
-    throw new Error(
-      `cmGAN config: model.pretrained (${pretrained}) and model.pretrain are both set; ` +
-        "expected one (a weights file, or the recipe that makes it)",
-    );
-  }
-  if (pretrain.widths.join() !== config.model.widths.join()) {
-    throw new Error(
-      `cmGAN config: model.pretrain.widths [${pretrain.widths}] differ from model.widths ` +
-        `[${config.model.widths}]`,
-    );
-  }
-  const path = await ensurePretrained(pretrain, log);
-  return { ...config, model: { ...config.model, pretrained: path } };
 }
 
 /** Trains cmGAN on `data` with `config`; every random draw comes from `rng`. */
