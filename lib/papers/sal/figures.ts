@@ -259,7 +259,7 @@ export async function categoryGrid(
   const height = top + rows.length * (h + gap);
   svg.unshift(
     `<text x="4" y="14" font-size="12" font-family="Helvetica, Arial">` +
-      `Each row: one attribute category (an identical attribute vector), different persons and cameras</text>`,
+      `One row = one attribute vector</text>`,
   );
   const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${
     svg.join("")
