@@ -273,3 +273,30 @@ export function cellSeconds(view: GridView): { cells: number; mean: number; tota
   const total = seconds.reduce((a, b) => a + b, 0);
   return { cells: seconds.length, mean: total / Math.max(1, seconds.length), total };
 }
+
+/** The faithful-mode confirmation (results/aaipr/faithful.json, written by `faithful.ts`). */
+export async function faithfulTable(): Promise<MimeBundle> {
+  const path = repoPath("results", "aaipr", "faithful.json");
+  let report: {
+    seeds: number;
+    rows: Record<string, Record<string, Record<string, number>>>;
+    paired: Record<string, { values: number[]; mean: number; se: number }>;
+  };
+  try {
+    report = JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return { "text/plain": "no faithful-mode run at results/aaipr/faithful.json (faithful.ts)" };
+  }
+  const r1 = (row: string) => stats(Object.values(report.rows[row]).map((m) => m.r1));
+  return tableBundle({
+    title: `Faithful mode (trunk trained in stage 2), Duke-like, ${report.seeds} seeds: rank-1`,
+    headers: ["row / paired difference", "rank-1 (mean ± std; differences ± se)"],
+    rows: [
+      ...Object.keys(report.rows).map((row) => [row, formatStats(r1(row))]),
+      ...Object.entries(report.paired).map((
+        [k, v],
+      ) => [k, `${v.mean.toFixed(2)} ± ${v.se.toFixed(2)}`]),
+    ],
+    caption: "results/aaipr/faithful.json; seeds 0… as in the grid, one shared stage 1.",
+  });
+}
