@@ -15,6 +15,7 @@ import { plainConvNet } from "../../nn/backbones/plain.ts";
 import { mlp } from "../../nn/mlp.ts";
 import { Rng } from "../../runtime/random.ts";
 import type { AaiprConfig } from "./config.ts";
+import { matMulPlainGrad } from "../../nn/ops.ts";
 
 function toRng(seed: number | Rng): Rng {
   return seed instanceof Rng ? seed : new Rng(seed);
@@ -74,23 +75,6 @@ export function aaiprModules(options: {
 }
 
 // ---------------------------------------------------------------- plain-op MLPs
-
-/**
- * x·W whose gradient transposes explicitly: on the wasm backend a product with a transposed
- * operand is 10–20× slower than a transpose and a plain product (README.md, 'Speed').
- */
-const matMulFastGrad = tf.customGrad(
-  ((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, w]);
-    return {
-      value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(saved[1]) as tf.Tensor2D),
-        tf.matMul(tf.transpose(saved[0]) as tf.Tensor2D, dy as tf.Tensor2D),
-      ],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0],
-) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
 
 type Op =
   | { kind: "dense"; kernel: tf.Variable; bias: tf.Variable | null }
@@ -168,7 +152,7 @@ export class MlpOps {
     let y: tf.Tensor = x;
     for (const op of this.#ops) {
       if (op.kind === "dense") {
-        y = matMulFastGrad(y, op.kernel);
+        y = matMulPlainGrad(y, op.kernel);
         if (op.bias) y = tf.add(y, op.bias);
       } else if (op.kind === "bn") {
         let mean: tf.Tensor, variance: tf.Tensor;

@@ -17,6 +17,7 @@ import { dense, mlp } from "../../nn/mlp.ts";
 import { repoPath } from "../../runtime/paths.ts";
 import { Rng } from "../../runtime/random.ts";
 import type { SalConfig } from "./config.ts";
+import { matMulPlainGrad } from "../../nn/ops.ts";
 
 export { sampleNoise };
 
@@ -81,24 +82,6 @@ export interface SalModules {
   /** C_cat: embedding → category logits (shared by both branches). */
   categoryClassifier: tf.LayersModel;
 }
-
-/**
- * x·W whose gradient transposes explicitly: on the wasm backend a matrix product with a
- * transposed operand (what tfjs's matMul gradient asks for) is 7–9× slower than a transpose
- * and a plain product (README.md, 'Speed'). Same values, same gradients.
- */
-const matMulPlainGrad = tf.customGrad(
-  ((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
-    save([x, w]);
-    return {
-      value: tf.matMul(x, w),
-      gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(sw) as tf.Tensor2D),
-        tf.matMul(tf.transpose(sx) as tf.Tensor2D, dy as tf.Tensor2D),
-      ],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0],
-) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
 
 /** The fields of a tfjs-layers Dense layer the plain product reads. */
 interface DenseInternals {
