@@ -183,18 +183,31 @@ function ritz(sq: Float64Array, q: Float64Array, m: number, p: number) {
   return jacobiEigen(t, p);
 }
 
+/** Options of {@link jacobiEigen}. */
+export interface JacobiOptions {
+  /** Stop after this many sweeps (default 100). */
+  maxSweeps?: number;
+  /** Stop when the squared off-diagonal mass falls below this (default 1e-30). */
+  tolerance?: number;
+  /** Order eigenpairs by decreasing eigenvalue (default true); false keeps the diagonal's order. */
+  sorted?: boolean;
+}
+
 /** Cyclic Jacobi eigen-decomposition of a small symmetric matrix; vectors in columns. */
 export function jacobiEigen(
   matrix: Float64Array,
   p: number,
+  options: JacobiOptions = {},
 ): { values: number[]; vectors: Float64Array } {
   const a = Float64Array.from(matrix);
   const v = new Float64Array(p * p);
   for (let i = 0; i < p; i++) v[i * p + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
+  const maxSweeps = options.maxSweeps ?? 100;
+  const tolerance = options.tolerance ?? 1e-30;
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let off = 0;
     for (let i = 0; i < p; i++) for (let j = i + 1; j < p; j++) off += a[i * p + j] ** 2;
-    if (off < 1e-30) break;
+    if (off < tolerance) break;
     for (let i = 0; i < p; i++) {
       for (let j = i + 1; j < p; j++) {
         const aij = a[i * p + j];
@@ -220,6 +233,9 @@ export function jacobiEigen(
         }
       }
     }
+  }
+  if (options.sorted === false) {
+    return { values: Array.from({ length: p }, (_, i) => a[i * p + i]), vectors: v };
   }
   const order = Array.from({ length: p }, (_, i) => i).sort((x, y) => a[y * p + y] - a[x * p + x]);
   const vectors = new Float64Array(p * p);

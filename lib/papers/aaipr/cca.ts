@@ -2,54 +2,16 @@
  * Regularised linear CCA (Hotelling 1936), the cheap stand-in for Table 2's DeepCCA rows
  * (lib/papers/aaipr/README.md, 'Rows'): projections of image features X and attribute vectors
  * Y that maximise the correlation of paired rows, with a ridge on both covariances. Small dense
- * linear algebra in plain JavaScript (Jacobi eigen-decompositions of at most ~100×100).
+ * linear algebra in plain JavaScript (the Jacobi eigen-decomposition of lib/eval/embed2d.ts, at
+ * most ~100×100).
  *
  * @module
  */
 import type { DenseMatrix } from "../../eval/distance.ts";
+import { jacobiEigen } from "../../eval/embed2d.ts";
 
-/** Eigen-decomposition of a symmetric n×n matrix (row-major) by cyclic Jacobi rotations. */
-export function symmetricEigen(
-  a: Float64Array,
-  n: number,
-): { values: Float64Array; vectors: Float64Array } {
-  const m = Float64Array.from(a);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q] ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = m[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (m[q * n + q] - m[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const mkp = m[k * n + p], mkq = m[k * n + q];
-          m[k * n + p] = c * mkp - s * mkq;
-          m[k * n + q] = s * mkp + c * mkq;
-        }
-        for (let k = 0; k < n; k++) {
-          const mpk = m[p * n + k], mqk = m[q * n + k];
-          m[p * n + k] = c * mpk - s * mqk;
-          m[q * n + k] = s * mpk + c * mqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = m[i * n + i];
-  return { values, vectors: v };
-}
+/** The sweeps and tolerance the stored CCA cells were computed with, eigenpairs unsorted. */
+const CCA_JACOBI = { maxSweeps: 60, tolerance: 1e-22, sorted: false };
 
 function covariance(x: DenseMatrix, mean: Float64Array, y: DenseMatrix, meanY: Float64Array) {
   const out = new Float64Array(x.cols * y.cols);
@@ -76,7 +38,7 @@ function columnMean(x: DenseMatrix): Float64Array {
 function inverseSqrt(c: Float64Array, n: number, ridge: number): Float64Array {
   const a = Float64Array.from(c);
   for (let i = 0; i < n; i++) a[i * n + i] += ridge;
-  const { values, vectors } = symmetricEigen(a, n);
+  const { values, vectors } = jacobiEigen(a, n, CCA_JACOBI);
   const out = new Float64Array(n * n);
   for (let k = 0; k < n; k++) {
     const s = 1 / Math.sqrt(Math.max(values[k], 1e-12));
@@ -128,7 +90,7 @@ export function linearCca(
       tt[i * dy + j] = s;
     }
   }
-  const { values, vectors } = symmetricEigen(tt, dy);
+  const { values, vectors } = jacobiEigen(tt, dy, CCA_JACOBI);
   const order = Array.from(values.keys()).sort((a, b) => values[b] - values[a]);
   const k = Math.min(components, dx, dy);
   const kept = order.slice(0, k);
