@@ -9,7 +9,15 @@
  */
 import { join } from "node:path";
 import { generate } from "../data/generate.ts";
-import { DEFAULT_CONFIGS, type PresetConfigs, type PresetName } from "../data/world/presets.ts";
+import { loadSysuMM01 } from "../data/loaders/sysu_mm01.ts";
+import { loadSplit, type ReidSplit } from "../data/split.ts";
+import type { ReidDataset } from "../data/types.ts";
+import {
+  DEFAULT_CONFIGS,
+  type PresetConfigs,
+  type PresetName,
+  type SysuConfig,
+} from "../data/world/presets.ts";
 import { withLock } from "../runtime/lock.ts";
 import { repoPath } from "../runtime/paths.ts";
 
@@ -133,4 +141,57 @@ export async function contactSheets(
   });
   for (const preset of missing) out[preset] = join(sheets, `${preset}.png`);
   return out;
+}
+
+/** Where a SYSU-MM01-layout dataset comes from: a synthetic world rendered here, or a release. */
+export interface SysuSource {
+  /** True: render the world under `root` (once); false: a real SYSU-MM01 at `root`. */
+  synthetic: boolean;
+  /** Folder relative to the repository (or absolute). */
+  root: string;
+  /** The pixel cache folder. */
+  cache: string;
+  worldSeed: number;
+  height: number;
+  width: number;
+}
+
+/** SYSU-MM01's three parts as splits (the loader puts test identities in split "all"). */
+export interface SysuSplits {
+  dataset: ReidDataset;
+  train: ReidSplit;
+  val: ReidSplit;
+  test: ReidSplit;
+}
+
+/**
+ * Renders (once, under the generation lock: two grid workers may start at once) the SYSU-like
+ * world `world` when `source` is synthetic, loads the release layout with the SYSU-MM01 loader
+ * and decodes its train / val / test identities at the source's size, each through the pixel
+ * cache as `<cacheTag>-<part>`. cmGAN and PAENet read their data through it.
+ */
+export async function loadSysuSplits(
+  source: SysuSource,
+  world: SysuConfig,
+  cacheTag: string,
+  log: (line: string) => void = () => {},
+): Promise<SysuSplits> {
+  const root = source.synthetic
+    ? await ensureSyntheticPreset("sysu_mm01", {
+      root: repoPath(source.root),
+      seed: source.worldSeed,
+      overrides: { ...world },
+      lockTimeoutMs: 15 * 60_000,
+      log,
+    })
+    : repoPath(source.root);
+  const dataset = loadSysuMM01(root, { verbose: false });
+  const size = { height: source.height, width: source.width };
+  const cacheDir = repoPath(source.cache);
+  const [train, val, test] = await Promise.all(
+    ([["train", "train"], ["val", "val"], ["all", "test"]] as const).map(([split, part]) =>
+      loadSplit(dataset, split, size, { cacheDir, cacheName: `${cacheTag}-${part}` })
+    ),
+  );
+  return { dataset, train, val, test };
 }

@@ -6,12 +6,10 @@
  * @module
  */
 import { SYMMETRIC_NORMALIZATION } from "../../data/images.ts";
-import { loadSysuMM01 } from "../../data/loaders/sysu_mm01.ts";
-import { loadSplit, type ReidSplit } from "../../data/split.ts";
+import type { ReidSplit } from "../../data/split.ts";
 import type { ReidDataset } from "../../data/types.ts";
 import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
-import { ensureSyntheticPreset } from "../../engine/synthetic.ts";
-import { repoPath } from "../../runtime/paths.ts";
+import { loadSysuSplits } from "../../engine/synthetic.ts";
 import type { CmganConfig, WorldKnobs } from "./config.ts";
 
 /** Network inputs are scaled to [−1, 1] (lib/papers/cmgan/README.md, 'Synthetic world'). */
@@ -96,29 +94,8 @@ export async function loadCmganData(
   data: CmganConfig["data"],
   log: (line: string) => void = () => {},
 ): Promise<CmganData> {
-  // Rendered once, under the generation lock (two grid workers may start at once).
-  const root = data.synthetic
-    ? await ensureSyntheticPreset("sysu_mm01", {
-      root: repoPath(data.root),
-      seed: data.worldSeed,
-      overrides: { ...sysuWorld(data.world) },
-      lockTimeoutMs: 15 * 60_000,
-      log,
-    })
-    : repoPath(data.root);
-  const dataset = loadSysuMM01(root, { verbose: false });
-  const size = { height: data.height, width: data.width };
   const tag = data.synthetic ? `cmgan-w${data.worldSeed}` : "sysu";
-  const cacheDir = repoPath(data.cache);
-  // The SYSU loader puts test identities in split "all" (lib/data/loaders/sysu_mm01.ts).
-  const [train, val, test] = await Promise.all(
-    (["train", "val", "all"] as const).map((split, i) =>
-      loadSplit(dataset, split, size, {
-        cacheDir,
-        cacheName: `${tag}-${["train", "val", "test"][i]}`,
-      })
-    ),
-  );
+  const { dataset, train, val, test } = await loadSysuSplits(data, sysuWorld(data.world), tag, log);
   const pids = [...new Set(train.indices.map((i) => dataset.images[i].pid))].sort((a, b) => a - b);
   const classOf = new Map(pids.map((pid, c) => [pid, c]));
   return { dataset, train, val, test, classOf, numClasses: pids.length };

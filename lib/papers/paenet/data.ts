@@ -6,12 +6,10 @@
  *
  * @module
  */
-import { loadSysuMM01 } from "../../data/loaders/sysu_mm01.ts";
-import { loadSplit, type ReidSplit } from "../../data/split.ts";
+import type { ReidSplit } from "../../data/split.ts";
 import type { ReidDataset } from "../../data/types.ts";
 import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
-import { ensureSyntheticPreset } from "../../engine/synthetic.ts";
-import { repoPath } from "../../runtime/paths.ts";
+import { loadSysuSplits } from "../../engine/synthetic.ts";
 import type { PaenetConfig, PaenetWorld } from "./config.ts";
 
 /** Network inputs: per-channel mean 0.5, std 0.25 (a from-scratch net; README, 'Scales'). */
@@ -93,33 +91,12 @@ export async function loadPaenetData(
   data: PaenetConfig["data"],
   log: (line: string) => void = () => {},
 ): Promise<PaenetData> {
-  // Rendered once, under the generation lock (two grid workers may start at once).
-  const root = data.synthetic
-    ? await ensureSyntheticPreset("sysu_mm01", {
-      root: repoPath(data.root),
-      seed: data.worldSeed,
-      overrides: { ...paenetWorld(data.world) },
-      lockTimeoutMs: 15 * 60_000,
-      log,
-    })
-    : repoPath(data.root);
-  const dataset = loadSysuMM01(root, { verbose: false });
-  const size = { height: data.height, width: data.width };
   const tag = data.synthetic
     ? `paenet-w${data.worldSeed}-${data.root.replace(/\W+/g, "_")}`
     : "sysu";
-  const part = async (split: "train" | "val" | "all", name: string) =>
-    withAttributes(
-      await loadSplit(dataset, split, size, {
-        cacheDir: repoPath(data.cache),
-        cacheName: `${tag}-${name}`,
-      }),
-    );
-  const [train, val, test] = await Promise.all([
-    part("train", "train"),
-    part("val", "val"),
-    part("all", "test"),
-  ]);
+  const parts = await loadSysuSplits(data, paenetWorld(data.world), tag, log);
+  const [train, val, test] = [parts.train, parts.val, parts.test].map(withAttributes);
+  const { dataset } = parts;
   return { dataset, train, val, test };
 }
 
