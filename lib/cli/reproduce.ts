@@ -1,7 +1,8 @@
 /**
  * `deno task reproduce`: trains every registered paper's grid (or those named), writes the
  * summaries and executes the notebooks; with `--emit slurm`, writes a Slurm job array of the
- * pending cells instead (lib/experiments/slurm.ts). The entry point sits above the papers so that the
+ * pending cells instead (lib/experiments/slurm.ts); with `--verify`, retrains stored cells into a
+ * scratch folder and compares their metrics (lib/experiments/verify.ts). The entry point sits above the papers so that the
  * experiment engine below them need not import them (lib/layers_test.ts).
  *
  * @module
@@ -9,6 +10,7 @@
 import { relative } from "node:path";
 import { parseReproduceArgs, reproduce, USAGE } from "../experiments/reproduce.ts";
 import { emitSlurm } from "../experiments/slurm.ts";
+import { verifyStored } from "../experiments/verify.ts";
 import { EXTRA_NOTEBOOKS, PAPERS } from "../papers/registry.ts";
 import { UsageError } from "../runtime/cli.ts";
 
@@ -25,7 +27,23 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { help: _help, emit, partition, maxParallel, ...rest } = options;
+  const { help: _help, emit, partition, maxParallel, verify, tolerance, ...rest } = options;
+  if (verify) {
+    const { papers, scale, seeds, quick, worldSeed, workers, backend, results } = rest;
+    const out = await verifyStored({
+      papers,
+      scale,
+      seeds,
+      quick,
+      worldSeed,
+      workers,
+      backend,
+      results,
+      tolerance,
+      registry: PAPERS,
+    });
+    return out.ok ? 0 : 1;
+  }
   if (emit === "slurm") {
     const out = await emitSlurm({ ...rest, registry: PAPERS, partition, maxParallel });
     const rel = (p: string) => (p.startsWith(Deno.cwd() + "/") ? relative(Deno.cwd(), p) : p);

@@ -313,7 +313,8 @@ export const USAGE =
   "usage: deno task reproduce [--paper P]... [--scale cpu|paper] [--seeds N] [--quick] [--force]\n" +
   "                           [--workers N] [--backend wasm|cpu|webgpu|tensorflow] [--results DIR]\n" +
   "                           [--work DIR] [--skip-notebooks] [--world-seed N] [--summarize-only]\n" +
-  "                           [--emit slurm [--partition NAME] [--max-parallel N]]";
+  "                           [--emit slurm [--partition NAME] [--max-parallel N]]\n" +
+  "                           [--verify [--tolerance X]]  (retrain stored cells, compare)";
 
 /** Parses the command line; every mistake is a {@link UsageError}, found before any work. */
 export function parseReproduceArgs(
@@ -323,6 +324,8 @@ export function parseReproduceArgs(
   emit?: "slurm";
   partition?: string;
   maxParallel?: number;
+  verify: boolean;
+  tolerance?: number;
 } {
   let values;
   try {
@@ -346,6 +349,8 @@ export function parseReproduceArgs(
         emit: { type: "string" },
         partition: { type: "string" },
         "max-parallel": { type: "string" },
+        verify: { type: "boolean", default: false },
+        tolerance: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -361,8 +366,20 @@ export function parseReproduceArgs(
   if (values.emit === undefined && (values.partition || values["max-parallel"])) {
     throw new UsageError("--partition and --max-parallel go with --emit slurm");
   }
+  if (values.tolerance !== undefined && !values.verify) {
+    throw new UsageError("--tolerance goes with --verify");
+  }
+  const tolerance = values.tolerance === undefined ? undefined : Number(values.tolerance);
+  if (tolerance !== undefined && !(tolerance >= 0)) {
+    throw new UsageError(`--tolerance must be a number ≥ 0, got "${values.tolerance}"`);
+  }
+  if (values.verify && values.emit !== undefined) {
+    throw new UsageError("--verify trains here; it does not go with --emit");
+  }
   return {
     help: values.help,
+    verify: values.verify,
+    tolerance,
     papers: values.paper ?? [],
     scale: values.scale,
     seeds: values.seeds === undefined ? undefined : positiveInt("--seeds", values.seeds),
