@@ -7,7 +7,7 @@
  *
  * The same seed gives the same result on the same backend, so the default tolerance is 0:
  * any difference is reported. Metrics that measure time (their name contains "seconds")
- * are left out. A stored cell from another backend is compared all the same and says so.
+ * ({@link TIMING_METRIC}) are left out. A stored cell from another backend is compared all the same and says so.
  *
  * @module
  */
@@ -20,8 +20,11 @@ import type { Scale } from "./spec.ts";
 import { type CellKey, keyText, readResult, resultPath } from "./store.ts";
 import { repoPath } from "../runtime/paths.ts";
 
-/** Metric names that measure time, not the model: never compared. */
-export const TIMING_METRIC = /seconds/i;
+/**
+ * Metric names that measure time, not the model, never compared: those with "seconds" in
+ * them or an "ms" word (`seconds_per_step`, `stage2_seconds`, SAL's `ms_per_iter`).
+ */
+export const TIMING_METRIC = /seconds|(^|_)ms(_|$)/i;
 
 /** Options of {@link verifyStored}. */
 export interface VerifyOptions {

@@ -14,6 +14,7 @@ Deno.test("compareMetrics: timings left out, NaN equals NaN, tolerance is absolu
     compareMetrics({ r1: 10, seconds_per_step: 1 }, { r1: 10, seconds_per_step: 2 }),
     [],
   );
+  assert.deepEqual(compareMetrics({ ms_per_iter: 700, step_ms: 1 }, { ms_per_iter: 140 }), []);
   assert.deepEqual(compareMetrics({ r1: NaN }, { r1: NaN }), []);
   assert.deepEqual(compareMetrics({ r1: 10 }, { r1: 10.004 }, 0.01), []);
   assert.deepEqual(compareMetrics({ r1: 10 }, { r1: 10.004 }), [
