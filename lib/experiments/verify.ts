@@ -6,8 +6,8 @@
  * exactly that case in cmGAN's committed grid (README.md, 'Checking stored results').
  *
  * The same seed gives the same result on the same backend, so the default tolerance is 0:
- * any difference is reported. Metrics that measure time (their name contains "seconds")
- * ({@link TIMING_METRIC}) are left out. A stored cell from another backend is compared all the same and says so.
+ * any difference is reported. Metrics that measure time ({@link TIMING_METRIC}) are left
+ * out. A stored cell from another backend is compared all the same and says so.
  *
  * @module
  */
