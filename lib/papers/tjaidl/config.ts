@@ -183,22 +183,22 @@ export const CPU_BASE: TjaidlConfig = {
     lambda2StepII: null,
     bceReduction: "sumOverAttributes",
     mseReduction: "mean",
-    iiaWarmup: 120,
+    iiaWarmup: 150,
   },
-  // README.md, 'Schedule': 0.4 × the small-scale plan's step counts (1,000 / 1,000 / 600 / 400,
-  // Joint 1,600, IIA warm-up 300) at batch 16 (the plan: 32; the paper: 8): what the 5-seed
-  // grid of 14 rows × 2 directions fits in 13 of the 15 minutes on two idle cores (measured).
+  // README.md, 'Schedule' and 'Speed': half the small-scale plan's step counts (1,000 / 1,000 /
+  // 600 / 400, Joint 1,600, IIA warm-up 300) at batch 16 (the plan: 32; the paper: 8): what the
+  // 5-seed grid of 14 rows × 2 directions fits in 13 of the 15 minutes on two idle cores.
   train: {
     batch: 16,
     lr: 2e-3,
     beta1: 0.5,
     beta2: 0.999,
-    stage0Steps: 400,
-    attrWarmStartSteps: 400,
-    stepISteps: 240,
-    stepIISteps: 160,
+    stage0Steps: 500,
+    attrWarmStartSteps: 500,
+    stepISteps: 300,
+    stepIISteps: 200,
     stepIILr: 2e-3,
-    jointSteps: 640,
+    jointSteps: 800,
     flip: 0.5,
     evalEvery: 0,
   },
