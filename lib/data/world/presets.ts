@@ -107,6 +107,13 @@ export interface RegdbConfig extends BaseConfig {
   ids: number;
   imagesPerId: number;
   trials: number;
+  /**
+   * PAENet's RegDB-like world only (lib/papers/paenet/README.md, 'RegDB-like world'): persons
+   * share pooled 8-bit PAENet attribute vectors and the writer adds `attribute/regdb_att.txt`
+   * (the real RegDB has no attribute labels). Absent (every preset): no attributes, the same
+   * files as before.
+   */
+  attributePool?: AttributePoolConfig | null;
 }
 
 /** Two-camera single-shot sets (VIPeR, PRID2011). */

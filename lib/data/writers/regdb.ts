@@ -6,6 +6,7 @@
  *   Visible/<id>/<gender>_<view>_v_<frame 5 digits>_<k>.bmp
  *   Thermal/<id>/<gender>_<view>_t_<frame 5 digits>_<k>.bmp
  *   idx/train_visible_<t>.txt  train_thermal_<t>.txt  test_visible_<t>.txt  test_thermal_<t>.txt   (t = 1..10)
+ *   attribute/regdb_att.txt        (only with `attributePool`: PAENet's RegDB-like world)
  * ```
  *
  * Identity folders are numbered 1..N without padding. Each idx line is
@@ -15,11 +16,20 @@
  * Visible image k and thermal image k of an identity are one simultaneous
  * capture: same pose and placement, different materials.
  *
+ * With `cfg.attributePool` (PAENet only; the real RegDB has no attribute labels), persons wear
+ * pooled 8-bit PAENet vectors (`lib/data/world/attribute_pool.ts`) and
+ * `attribute/regdb_att.txt` lists one line per identity, `<id> <8 labels 0/1>` in PAENet's
+ * order (gender, hair, glasses, sleeve, dress, lower length, backpack, satchel), the same label
+ * for its visible and thermal images (one simultaneous capture: no view-dependent noise).
+ * Without it the plan is the same as before, file for file.
+ *
  * @module
  */
 import { Rng } from "../../runtime/random.ts";
 import type { DatasetTrial } from "../types.ts";
-import { sampleIdentity } from "../world/identity.ts";
+import { pooledAttributes } from "../world/attribute_pool.ts";
+import { identityWithAttributes, sampleIdentity } from "../world/identity.ts";
+import { PAENET_SCHEMA } from "../world/schemas.ts";
 import { sampleShot } from "../world/scene.ts";
 import type { RegdbConfig } from "../world/presets.ts";
 import {
@@ -42,13 +52,33 @@ export function planRegdb(cfg: RegdbConfig, seed: number): DatasetPlan {
   const images: SyntheticTruth["images"] = [];
   const byId = new Map<number, { vis: number[]; thr: number[] }>();
   const canvasW = (128 * cfg.width) / cfg.height;
-  for (let id = 1; id <= cfg.ids; id++) {
-    const identity = sampleIdentity(
-      rng.fork(`identity:${id}`),
-      `regdb:${id}`,
+  const pool = cfg.attributePool
+    ? pooledAttributes(
+      rng.fork("attribute-pool"),
+      cfg.attributePool,
       cfg.priors,
-      cfg.appearance,
-    );
+      PAENET_SCHEMA,
+      cfg.ids,
+      0,
+    ).train
+    : null;
+  const attLines: string[] = [];
+  for (let id = 1; id <= cfg.ids; id++) {
+    const identity = pool
+      ? identityWithAttributes(
+        rng.fork(`identity:${id}`),
+        `regdb:${id}`,
+        pool[id - 1],
+        cfg.appearance,
+      )
+      : sampleIdentity(
+        rng.fork(`identity:${id}`),
+        `regdb:${id}`,
+        cfg.priors,
+        cfg.appearance,
+      );
+    const labels = pool ? Array.from(PAENET_SCHEMA.encode(identity.attributes)) : null;
+    if (labels) attLines.push(`${id} ${labels.join(" ")}`);
     const gender = identity.attributes.female ? "female" : "male";
     const r = rng.fork(`layout:${id}`);
     const entry = { vis: [] as number[], thr: [] as number[] };
@@ -97,6 +127,7 @@ export function planRegdb(cfg: RegdbConfig, seed: number): DatasetPlan {
           camid: cam.id,
           modality: cam.modality,
           split: "all",
+          ...(labels ? { attributes: labels } : {}),
           meta: { index: k, frame, identityKey: identity.key },
         });
       }
@@ -128,6 +159,7 @@ export function planRegdb(cfg: RegdbConfig, seed: number): DatasetPlan {
       gallery: test.flatMap((id) => byId.get(id)!.thr),
     });
   }
+  if (pool) files.push({ path: "attribute/regdb_att.txt", content: attLines.join("\n") + "\n" });
   return {
     preset: "regdb",
     releaseDir: REGDB_DIR,
