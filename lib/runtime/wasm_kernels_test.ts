@@ -251,6 +251,9 @@ Deno.test("max-pool gradient on wasm matches cpu, with negative windows, ties an
     [[2, 9, 9, 4], 3, 2, "same"],
     [[2, 7, 5, 3], 3, 1, "same"],
     [[1, 33, 17, 2], 2, 2, "same"],
+    // The unrolled 2×2 / 2 path: even sizes, and odd ones whose last row / column no window uses.
+    [[4, 16, 8, 6], 2, 2, "same"],
+    [[2, 7, 5, 3], 2, 2, "valid"],
   ];
   for (const [shape, window, stride, pad] of cases) {
     for (const kind of ["raw", "relu", "coarse"] as const) {
@@ -277,6 +280,8 @@ Deno.test("max-pool gradient on wasm matches cpu, with negative windows, ties an
       const label = `${JSON.stringify(shape)} ${window}/${stride} ${pad} ${kind}`;
       // Overlapping windows add in another order: float rounding only.
       assert.ok(relativeError(actual, expected) < 1e-6, label);
+      // Windows that do not overlap add nothing: the gradient is exactly cpu's.
+      if (window === stride) assert.deepEqual(Array.from(actual), Array.from(expected), label);
       // Every output's gradient lands exactly once: the sums agree.
       const sum = (a: ArrayLike<number>) => Array.from(a).reduce((p, q) => p + q, 0);
       assert.ok(Math.abs(sum(actual) - sum(expected)) < 1e-4, label);
