@@ -31,7 +31,27 @@ export interface AppearanceConfig {
    * dark clothes glow brighter than light ones, as in real LWIR images.
    */
   thermalCoupling?: number;
+  /**
+   * Identity cues that survive the change to infrared (lib/papers/cmgan/README.md, 'Synthetic
+   * world'); absent: none, every identity as before. Drawn from a stream of their own.
+   */
+  irCues?: IrCues;
 }
+
+/**
+ * Stronger identity-level detail in the thermal image: garment levels spread wider (thermal
+ * contrast between people), the top's pattern at a stronger emissivity contrast (garment
+ * texture), and shoes, hat and bag each at the person's own level instead of a shared one
+ * (accessories). Visible colours are untouched.
+ */
+export type IrCues = {
+  /** Range of the upper and lower garments' thermal levels (the default draws U[0.35, 0.75]). */
+  garment: [number, number];
+  /** Thermal contrast of the top's pattern against the top (the default 0.12). */
+  pattern: number;
+  /** Range of the per-person shoe, hat and bag levels (default: shoes 0.4, hat 0.45, bag U[0.15, 0.35]). */
+  accessories: [number, number];
+};
 
 /** Defaults of the papers' plans (TJ-AIDL's strengthens the shade to 0.1: lib/papers/tjaidl/README.md). */
 export const DEFAULT_APPEARANCE: AppearanceConfig = {
@@ -68,8 +88,20 @@ export interface Appearance {
   legRatio: number;
   /** Side of the shoulder bag and handbag: -1 left, +1 right (image coordinates, front view). */
   bagSide: -1 | 1;
-  /** Thermal radiance levels in [0, 1], drawn independently of the RGB colours. */
-  thermal: { upper: number; lower: number; bag: number; hair: number; body: number };
+  /**
+   * Thermal radiance levels in [0, 1], drawn independently of the RGB colours; `shoe`, `hat`
+   * and `pattern` (the top pattern's contrast) only with {@link AppearanceConfig.irCues}.
+   */
+  thermal: {
+    upper: number;
+    lower: number;
+    bag: number;
+    hair: number;
+    body: number;
+    shoe?: number;
+    hat?: number;
+    pattern?: number;
+  };
 }
 
 /** A person of the world. */
@@ -128,19 +160,49 @@ export function sampleAppearance(
     headScale: rng.uniform(0.9, 1.1),
     legRatio: rng.uniform(0.44, 0.5),
     bagSide: rng.bernoulli(0.5) ? 1 : -1,
-    thermal: coupleThermal(
-      {
-        upper: rng.uniform(0.35, 0.75),
-        lower: rng.uniform(0.35, 0.75),
-        bag: rng.uniform(0.15, 0.35),
-        hair: rng.uniform(0.45, 0.65),
-        body: clamp01(0.9 + rng.uniform(-0.05, 0.05)),
-      },
-      upper,
-      lower,
-      cfg.thermalCoupling ?? 0,
-      rng.fork("thermal-coupling"),
+    thermal: withIrCues(
+      coupleThermal(
+        {
+          upper: rng.uniform(0.35, 0.75),
+          lower: rng.uniform(0.35, 0.75),
+          bag: rng.uniform(0.15, 0.35),
+          hair: rng.uniform(0.45, 0.65),
+          body: clamp01(0.9 + rng.uniform(-0.05, 0.05)),
+        },
+        upper,
+        lower,
+        cfg.thermalCoupling ?? 0,
+        rng.fork("thermal-coupling"),
+      ),
+      cfg.irCues,
+      rng.fork("ir-cues"),
     ),
+  };
+}
+
+/**
+ * The thermal levels with {@link IrCues} applied (redrawn from their own `rng`); unchanged
+ * without cues, so a world without them is the same world as before.
+ */
+function withIrCues(
+  thermal: Appearance["thermal"],
+  cues: IrCues | undefined,
+  rng: Rng,
+): Appearance["thermal"] {
+  if (cues === undefined) return thermal;
+  const [g0, g1] = cues.garment;
+  const [a0, a1] = cues.accessories;
+  if (!(0 <= g0 && g0 <= g1 && g1 <= 1 && 0 <= a0 && a0 <= a1 && a1 <= 1)) {
+    throw new Error(`appearance.irCues: ranges must lie in [0, 1], got ${JSON.stringify(cues)}`);
+  }
+  return {
+    ...thermal,
+    upper: rng.uniform(g0, g1),
+    lower: rng.uniform(g0, g1),
+    bag: rng.uniform(a0, a1),
+    shoe: rng.uniform(a0, a1),
+    hat: rng.uniform(a0, a1),
+    pattern: cues.pattern,
   };
 }
 

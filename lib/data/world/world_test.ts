@@ -4,7 +4,7 @@ import { DEFAULT_PRIORS, sampleAttributes, type WorldAttributes } from "./attrib
 import { pooledAttributes } from "./attribute_pool.ts";
 import { PALETTE } from "./colors.ts";
 import { decodeBmp, encodeBmp } from "./encode.ts";
-import { DEFAULT_APPEARANCE, type Identity, sampleIdentity } from "./identity.ts";
+import { DEFAULT_APPEARANCE, type Identity, type IrCues, sampleIdentity } from "./identity.ts";
 import { DEFAULT_CONFIGS } from "./presets.ts";
 import { renderImage, type RgbImage } from "./render.ts";
 import { type CameraModel, drawRgbCameras, MARKET_LIKE } from "./scene.ts";
@@ -266,4 +266,32 @@ Deno.test("thermal coupling: the emissivity model of lib/papers/cmgan/README.md 
     independent.map((p) => p.appearance.upper),
   );
   assert.throws(() => ids(1.5), /thermalCoupling must be in \[0, 1\], got 1.5/);
+});
+
+Deno.test("IR cues (lib/papers/cmgan/README.md): absent changes nothing; present spreads garment levels, sets the pattern contrast and per-person accessories, keeps the visible person", () => {
+  const cues = { garment: [0.2, 0.9], pattern: 0.25, accessories: [0.15, 0.6] } as IrCues;
+  const ids = (irCues: IrCues | undefined) =>
+    Array.from(
+      { length: 200 },
+      (_, i) =>
+        sampleIdentity(new Rng(9).fork(`p${i}`), `p${i}`, DEFAULT_PRIORS, {
+          ...DEFAULT_APPEARANCE,
+          ...(irCues === undefined ? {} : { irCues }),
+        }),
+    );
+  const plain = ids(undefined);
+  assert.ok(plain.every((p) => p.appearance.thermal.shoe === undefined));
+  const cued = ids(cues);
+  const { upper, lower, shoe, hat, pattern } = cued[0].appearance.thermal;
+  assert.equal(pattern, 0.25);
+  for (const v of [shoe!, hat!]) assert.ok(v >= 0.15 && v <= 0.6);
+  const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+  assert.ok(range(cued.map((p) => p.appearance.thermal.upper)) > 0.6, `${upper} ${lower}`);
+  assert.ok(range(plain.map((p) => p.appearance.thermal.upper)) <= 0.4);
+  // The visible appearance and every other thermal level are the same persons'.
+  assert.deepEqual(
+    cued.map((p) => [p.appearance.upper, p.appearance.heightScale, p.appearance.thermal.body]),
+    plain.map((p) => [p.appearance.upper, p.appearance.heightScale, p.appearance.thermal.body]),
+  );
+  assert.throws(() => ids({ ...cues, garment: [0.5, 1.2] }), /irCues: ranges must lie in \[0, 1\]/);
 });
