@@ -64,6 +64,8 @@ export interface GridViewOptions {
   scale?: Scale;
   quick?: boolean;
   seeds?: number;
+  /** The grid run on the world drawn with this seed (`reproduce --world-seed`); absent: the default world. */
+  worldSeed?: number;
   /**
    * The headline metrics (default: the first four of the spec's metrics that the paper
    * reports for some row, else the first four).
@@ -95,7 +97,12 @@ export async function gridView(
     spec.paper,
     scale,
     quick,
-    await gridDefinition(spec, scale, { quick, seeds: seedList(spec, options.seeds) }),
+    await gridDefinition(spec, scale, {
+      quick,
+      seeds: seedList(spec, options.seeds),
+      worldSeed: options.worldSeed,
+    }),
+    options.worldSeed,
   );
   const { results, failed, stale } = loaded;
   const cells = [...results.values()].reduce((n, bySeed) => n + bySeed.size, 0);
@@ -119,7 +126,9 @@ export async function gridView(
   ].join("; ");
   const label = (r: RowSummary) =>
     r.failedSeeds.length ? `${r.label} (failed: seed ${r.failedSeeds.join(", ")})` : r.label;
-  const title = `${spec.title} (${scale} scale)`;
+  const title = `${spec.title} (${scale} scale${
+    options.worldSeed === undefined ? "" : `, world seed ${options.worldSeed}`
+  })`;
   const hasPaper = rows.some((r) => Object.keys(r.paper).length > 0);
   const reported = metrics.filter((m) => rows.some((r) => r.paper[m] !== undefined));
   const headline = options.headline ?? (reported.length > 0 ? reported : metrics).slice(0, 4);

@@ -16,6 +16,7 @@ import { spec } from "./spec.ts";
 import { CmganTrainer, type PairBatch, playerAt } from "./train.ts";
 import { loadCmganData } from "./data.ts";
 import { disposeTrained, trainCmgan } from "./run.ts";
+import { firstIdentities, normalizeRows, testFeatures } from "./evaluate.ts";
 
 await initBackend({ announce: false });
 
@@ -369,4 +370,40 @@ Deno.test("cmGAN heads at paper scale: 2048 → 512 → C and 2048 → 1024 → 
   assert.equal(countParams(heads.discriminator), dense([2048, 1024, 512, 2]));
   assert.equal(countParams(heads.idHead), dense([2048, 512, 296]));
   disposeModules(heads);
+});
+
+Deno.test("scoring: one generator pass gives both feature variants exactly; the seen-identity diagnostic keeps the first identities", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cmgan_test_" });
+  try {
+    const config = await tinyConfig();
+    config.data.root = `${dir}/data`;
+    config.data.cache = `${dir}/cache`;
+    const data = await loadCmganData(config.data);
+    const nets = await buildNetworks(config, data.numClasses, new Rng(3));
+    const trainer = new CmganTrainer(nets, config, new Rng(4));
+    try {
+      const raw = await testFeatures(trainer, data.test, false);
+      const l2 = await testFeatures(trainer, data.test, true);
+      assert.deepEqual(Array.from((await normalizeRows(raw)).data), Array.from(l2.data));
+      const few = firstIdentities(data.train, 3);
+      const pids = [...new Set(data.train.items.map((it) => it.pid))].sort((a, b) => a - b);
+      assert.deepEqual([...new Set(few.items.map((it) => it.pid))].sort((a, b) => a - b), [
+        ...pids.slice(0, 3),
+      ]);
+      assert.equal(few.pixels.length, few.items.length * few.size.height * few.size.width * 3);
+      const row = few.items.length - 1;
+      const at = data.train.rowOf.get(few.indices[row])!;
+      const per = few.size.height * few.size.width * 3;
+      assert.deepEqual(
+        few.pixels.subarray(row * per, (row + 1) * per),
+        data.train.pixels.subarray(at * per, (at + 1) * per),
+      );
+      assert.equal(firstIdentities(data.train, 1000), data.train);
+    } finally {
+      trainer.dispose();
+      disposeNetworks(nets);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

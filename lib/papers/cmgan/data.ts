@@ -66,6 +66,8 @@ export function sysuWorld(knobs: WorldKnobs): SysuConfig {
       ...base.appearance,
       shadeStd: knobs.shadeStd,
       ...(knobs.thermalCoupling > 0 ? { thermalCoupling: knobs.thermalCoupling } : {}),
+      ...(knobs.irCues ? { irCues: knobs.irCues } : {}),
+      ...(knobs.build ? { height: knobs.build.height, width: knobs.build.width } : {}),
     },
     trainIds: knobs.trainIds,
     valIds: knobs.valIds,

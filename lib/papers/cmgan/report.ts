@@ -41,7 +41,9 @@ export const METRIC_LABELS: Record<string, string> = Object.fromEntries(
 );
 
 /** The stored CPU grid of cmGAN, with Table 1's headline metrics and readable names. */
-export function cmganView(options: { results?: string } = {}): Promise<GridView> {
+export function cmganView(
+  options: { results?: string; worldSeed?: number } = {},
+): Promise<GridView> {
   return gridView(spec, {
     scale: "cpu",
     headline: HEADLINE,
@@ -121,8 +123,9 @@ export async function calibrationTable(path: string, title: string): Promise<Mim
       a.metrics.indoor_ss_r1.toFixed(1),
       (a.seconds / 60).toFixed(1),
     ]),
-    caption: `${path}; the grid runs CPU_WORLD (achromatic-shared-cues) from the CPU_PRETRAIN ` +
-      "stand-in, 700 steps (lib/papers/cmgan/config.ts)",
+    caption:
+      `${path}; the grid runs CPU_WORLD (i18-ids160 since issue 18; achromatic-shared-cues ` +
+      "before) from the CPU_PRETRAIN stand-in, 700 steps (lib/papers/cmgan/config.ts)",
   }, { collapsed: attempts.length > 8 });
 }
 
@@ -297,4 +300,76 @@ export function galleryQueries(
   });
   const indoor = rng.sample(candidates, Math.min(counts.indoor, candidates.length));
   return { all, indoor };
+}
+
+/** The world seed of the committed re-draw check (`reproduce --paper cmgan --world-seed 1`). */
+export const CHECK_WORLD_SEED = 1;
+
+/**
+ * Each claim's verdict on the default world beside its verdict on the world drawn with
+ * another seed, and whether it survives (the same verdict), with the first part's mean.
+ */
+export function worldSeedTable(view: GridView, other: GridView, worldSeed: number): MimeBundle {
+  const byId = new Map(other.claims.map((c) => [c.id, c]));
+  const first = (c: GridView["claims"][number] | undefined) =>
+    c && c.parts.length > 0 ? formatStats(c.parts[0].stats, 2) : "—";
+  return tableBundle({
+    title: `Claims on the default world and on world seed ${worldSeed}`,
+    headers: [
+      "claim",
+      "default world",
+      `world ${worldSeed}`,
+      "survives",
+      "first part (default → redrawn)",
+    ],
+    rows: view.claims.map((c) => {
+      const o = byId.get(c.id);
+      return [
+        `${c.id}: ${c.text}`,
+        c.verdict,
+        o?.verdict ?? "—",
+        o === undefined ? "no data" : o.verdict === c.verdict ? "yes" : "no",
+        `${first(c)} → ${first(o)}`,
+      ];
+    }),
+    caption: `${other.cells} stored cells under results/cmgan/cpu-world${worldSeed}; the same ` +
+      "rows, seeds and difficulty knobs, every identity, camera draw and the stand-in's worlds redrawn",
+  });
+}
+
+/**
+ * The previous grid (64 training identities, 3 seeds; results/cmgan/cpu before issue 18, run
+ * on older code: its cells no longer recompute to the stored numbers) beside the current
+ * means, on all-search single-shot rank-1 and mAP.
+ */
+export const OLD_GRID: Record<string, { r1: number; mAP: number }> = {
+  pixels: { r1: 4.8, mAP: 8.8 },
+  pretrainedOnly: { r1: 4.8, mAP: 9.5 },
+  idOnly: { r1: 10.7, mAP: 16.6 },
+  tripletOnly: { r1: 11.6, mAP: 19.0 },
+  full: { r1: 12.5, mAP: 19.3 },
+  noAdv: { r1: 12.3, mAP: 19.2 },
+  "margin-0.7": { r1: 12.3, mAP: 19.2 },
+  "margin-1.2": { r1: 12.5, mAP: 19.4 },
+  "margin-1.5": { r1: 12.2, mAP: 19.3 },
+};
+
+/** {@link OLD_GRID} beside the stored grid's means. */
+export function oldGridTable(view: GridView): MimeBundle {
+  const mean = (row: string, m: string) => view.rows.find((r) => r.row === row)?.ours[m]?.mean;
+  const f = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "—" : v.toFixed(1));
+  return tableBundle({
+    title:
+      "The old grid (older code, 64 training ids, 3 seeds) beside the new one (160 ids, 5 seeds)",
+    headers: ["row", "old r1", "new r1", "old mAP", "new mAP"],
+    rows: Object.entries(OLD_GRID).map(([row, o]) => [
+      row,
+      o.r1.toFixed(1),
+      f(mean(row, "all_ss_r1")),
+      o.mAP.toFixed(1),
+      f(mean(row, "all_ss_mAP")),
+    ]),
+    caption: "all-search single-shot, mean over seeds; the old world had 32 test identities " +
+      "(chance rank-1 ≈ 3%), the new one 48 (≈ 2%): absolute numbers are not comparable one to one",
+  });
 }

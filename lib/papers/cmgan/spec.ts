@@ -181,7 +181,7 @@ export const spec: PaperSpec<CmganConfig, CmganRow> = {
   // deviation of the seed-paired differences (stricter than a standard error). Only an
   // ordering reversed by more than the noise is "not reproduced"; within it, inconclusive.
   claimRule: { test: "sd", k: 1, reversal: "beyondNoise" },
-  seeds: 3,
+  seeds: 5,
   metrics: TABLE_METRICS,
   withWorldSeed,
   async runCell(config, _seed, context) {
