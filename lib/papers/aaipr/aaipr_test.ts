@@ -8,6 +8,14 @@ import { readScalar, readValues, snapshotValues } from "../../runtime/testing.ts
 import { linearCca } from "./cca.ts";
 import type { AaiprConfig } from "./config.ts";
 import { loadAaiprData, splitIndices } from "./data.ts";
+import {
+  buildImageGan,
+  disposeImageGan,
+  generate,
+  generatedConcepts,
+  type ImageGanBatch,
+  ImageGanTrainer,
+} from "./images.ts";
 import { aaiprModules, buildNetworks, disposeNetworks, MlpOps } from "./model.ts";
 import { disposeRun, runAaipr } from "./run.ts";
 import { spec } from "./spec.ts";
@@ -243,4 +251,110 @@ Deno.test("aaipr: a quick cell trains and scores end to end without leaking; sam
     assert.equal(a[k], b[k], `${k} differs between two runs with one seed`);
   }
   assert.ok(a.r1 <= a.r5 && a.r5 <= a.r10);
+});
+
+function ganBatch(config: AaiprConfig, attrDim: number, numSids: number): ImageGanBatch {
+  const rng = new Rng(9);
+  const b = 4;
+  const bits = () =>
+    tf.tensor2d(Array.from({ length: b * attrDim }, () => (rng.bernoulli(0.4) ? 1 : 0)), [
+      b,
+      attrDim,
+    ]);
+  const { height, width } = config.data;
+  return {
+    real: tf.tensor4d(rng.normalArray(b * height * width * 3).map(Math.tanh), [
+      b,
+      height,
+      width,
+      3,
+    ]),
+    attributes: bits(),
+    wrong: bits(),
+    sids: Array.from({ length: b }, (_, i) => i % numSids),
+    noise: tf.tensor2d(rng.normalArray(b * config.gan.noiseDim), [b, config.gan.noiseDim]),
+  };
+}
+
+Deno.test("aaipr: the Images row's GAN trains without leaking, G and D move, Φ_I and Ψ stay frozen, images are H×W×3 in [−1, 1]", async () => {
+  const config = await quickConfig("duke-images");
+  assert.equal(config.model.kind, "images");
+  const nets = buildNetworks(config, 5, 3, new Rng(1));
+  const gan = buildImageGan({
+    attrDim: 5,
+    height: config.data.height,
+    width: config.data.width,
+    gan: config.gan,
+    seed: new Rng(2),
+  });
+  const trainer = new ImageGanTrainer(gan, nets, config);
+  const batch = ganBatch(config, 5, 3);
+  const frozen = async () => [
+    ...(await trainable(nets.trunk)),
+    ...(await trainable(nets.imageHead)),
+    ...(await trainable(nets.modules.classifier)),
+  ];
+  const before = {
+    frozen: await frozen(),
+    g: await trainable(gan.generator),
+    d: await trainable(gan.discriminatorJoint),
+  };
+  // The two players own disjoint variables; Φ_I and Ψ belong to neither.
+  const gVars = new Set(trainer.generatorPlayer.variables);
+  assert.ok(trainer.discriminatorPlayer.variables.every((v) => !gVars.has(v)));
+  const step = async (i: number) => {
+    const v = await trainer.step(batch, i % 2 === 0 ? 1 : 2);
+    assert.ok(Number.isFinite(v.l_Dimg) && Number.isFinite(v.l_Gimg));
+    if (i % 2 === 1) assert.ok(Number.isFinite(v.l_CE!), "phase 2 reports its CE");
+  };
+  await checkNoLeak(step, { label: "images step" });
+  assert.ok(same(await frozen(), before.frozen), "the Images row moved Φ_I or Ψ");
+  assert.ok(!same(await trainable(gan.generator), before.g), "G did not move");
+  assert.ok(!same(await trainable(gan.discriminatorJoint), before.d), "D_img did not move");
+  const images = generate(gan, batch.attributes, batch.noise, false);
+  assert.deepEqual(images.shape, [4, config.data.height, config.data.width, 3]);
+  const px = await images.data();
+  assert.ok(px.every((v) => v >= -1 && v <= 1));
+  images.dispose();
+  trainer.dispose();
+  tf.dispose(Object.values(batch).filter((t): t is tf.Tensor => t instanceof tf.Tensor));
+  disposeImageGan(gan);
+  disposeNetworks(nets);
+});
+
+Deno.test("aaipr: the Images row scores its generated-image queries against the concept rows' gallery (stage-1 Φ_I), cosine", async () => {
+  const images = await quickConfig("duke-images");
+  const data = await loadAaiprData(images.data);
+  const before = tf.memory().numTensors;
+  const run = await runAaipr(images, data, 0, new Rng(0), { progress: "silent", keep: true });
+  const joint = await runAaipr(await quickConfig("duke-woadv"), data, 0, new Rng(0), {
+    progress: "silent",
+    keep: true,
+  });
+  // The gallery: stage-1 Φ_I's concepts of the test images, the path every row shares (a joint
+  // row's stage 2 moves the head, so compare with the head's stage-1 weights, which the Images
+  // row never trains).
+  const stage1Head = await readValues(() =>
+    run.nets!.ops.imageHead.apply(
+      tf.tensor2d(run.stage1.test.data, [run.stage1.test.rows, run.stage1.test.cols]),
+      "eval",
+    )
+  );
+  assert.equal(run.test.galleryFeatures.rows, data.test.keys.length);
+  run.test.galleryFeatures.data.forEach((v, i) => assert.ok(Math.abs(v - stage1Head[i]) < 1e-6));
+  assert.equal(run.test.galleryFeatures.cols, joint.test.galleryFeatures.cols);
+  // The query: Φ_I of G's image of each distinct test vector, in the concept space.
+  assert.equal(run.test.queries.keys.length, joint.test.queries.keys.length);
+  assert.equal(run.test.queryFeatures.cols, run.test.galleryFeatures.cols);
+  const redo = await generatedConcepts(
+    run.gan!,
+    run.nets!,
+    { data: run.test.queries.vectors, rows: run.test.queries.keys.length, cols: data.attrDim },
+    [new Rng(3).normalArray(run.test.queries.keys.length * images.gan.noiseDim)],
+  );
+  assert.ok(redo.data.every(Number.isFinite) && redo.data.every((v) => Math.abs(v) <= 1));
+  for (const k of ["r1", "mAP", "twoSample"]) assert.ok(Number.isFinite(run.metrics[k]), k);
+  disposeRun(run);
+  disposeRun(joint);
+  assert.equal(tf.memory().numTensors, before);
 });

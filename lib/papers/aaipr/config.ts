@@ -51,8 +51,11 @@ export type AaiprConfig = {
     testCategories: number;
   };
   model: {
-    /** The model of the row: AAIPR's joint space, DeepMAR-lite, or linear CCA (Table 2). */
-    kind: "joint" | "deepmar" | "cca";
+    /**
+     * The model of the row: AAIPR's joint space, DeepMAR-lite, linear CCA (Table 2), or the
+     * "Images" row of Table 3 (a conditional GAN whose generated image is the query).
+     */
+    kind: "joint" | "deepmar" | "cca" | "images";
     /** "plain": the small conv net (CPU scale); "resnet50": the paper's. */
     backbone: "plain" | "resnet50";
     /** Channel widths of the plain net (the last is the trunk's feature size). */
@@ -110,6 +113,31 @@ export type AaiprConfig = {
     weightDecay: number;
     flip: number;
     padCrop: number;
+  };
+  /** The Images row's conditional GAN (README.md, 'The Images row'). */
+  gan: {
+    /** Noise size of z. */
+    noiseDim: number;
+    /** G: the dense map's channels, then one upsampling block per width (then 3 channels). */
+    genWidths: number[];
+    /** D_img: the stride-2 conv4×4 widths. */
+    discWidths: number[];
+    /** D_img: the attribute embedding tiled over the image features. */
+    attrEmbed: number;
+    /** D_img: the conv1×1 after the concatenation. */
+    joinWidth: number;
+    /** Phase 1: GAN only; phase 2: + the semantic-ID CE through the frozen Φ_I and Ψ. */
+    phase1Epochs: number;
+    phase2Epochs: number;
+    batch: number;
+    lrG: number;
+    lrD: number;
+    beta1: number;
+    weightDecay: number;
+    /** Phase 2's weight of the GAN term against the CE (the paper's λ_G). */
+    lambdaG: number;
+    /** Noise draws per query whose concepts are averaged (1: one fixed z). */
+    querySamples: number;
   };
   eval: {
     /** Gradient steps of the two-sample logistic regression (claim C10). */
@@ -181,6 +209,24 @@ export const CPU_BASE: AaiprConfig = {
     flip: 0.5,
     padCrop: 4,
   },
+  gan: {
+    noiseDim: 16,
+    // Half the card's widths (128/64/32/16 and 32/64/128) and a third of its 15 + 15 epochs:
+    // what the 15-minute grid holds (README.md, 'The Images row').
+    genWidths: [64, 32, 16, 8],
+    discWidths: [16, 32, 64],
+    attrEmbed: 16,
+    joinWidth: 32,
+    phase1Epochs: 5,
+    phase2Epochs: 5,
+    batch: 64,
+    lrG: 2e-4,
+    lrD: 2e-4,
+    beta1: 0.5,
+    weightDecay: 0,
+    lambdaG: 0.001,
+    querySamples: 1,
+  },
   eval: { twoSampleSteps: 300 },
 };
 
@@ -206,6 +252,15 @@ export const PAPER_BASE: AaiprConfig = {
   loss: { ...CPU_BASE.loss },
   stage1: { ...CPU_BASE.stage1, epochs: 100, lr: 0.01, padCrop: 10, sharedSeed: null },
   train: { ...CPU_BASE.train, mode: "faithful", epochs: 300 },
+  // Table 3's Images row: 200 + 200 epochs (README.md, 'The Images row').
+  gan: {
+    ...CPU_BASE.gan,
+    genWidths: [128, 64, 32, 16],
+    discWidths: [32, 64, 128],
+    joinWidth: 64,
+    phase1Epochs: 200,
+    phase2Epochs: 200,
+  },
   eval: { ...CPU_BASE.eval },
 };
 
@@ -223,6 +278,14 @@ export const QUICK_DELTA: Delta<AaiprConfig> = {
   model: { backbone: "plain", widths: [8, 8, 8, 16], pretrained: null },
   stage1: { epochs: 1, batch: 16, augCopies: 1 },
   train: { epochs: 1, batch: 16 },
+  gan: {
+    genWidths: [16, 8, 8, 8],
+    discWidths: [8, 8, 8],
+    joinWidth: 8,
+    phase1Epochs: 1,
+    phase2Epochs: 1,
+    batch: 16,
+  },
   eval: { twoSampleSteps: 20 },
 };
 
@@ -320,6 +383,12 @@ const VARIANTS: { id: string; label: string; table: string; delta: Delta<AaiprCo
     table: "Table 3",
     delta: { loss: { advDirection: "Both" } },
   },
+  {
+    id: "images",
+    label: "Images (generated-image queries)",
+    table: "Table 3",
+    delta: { model: { kind: "images" }, loss: { align: "none" } },
+  },
   { id: "mmd", label: "ours w/o adv + MMD", table: "Table 2", delta: { loss: { align: "mmd" } } },
   {
     id: "coral",
@@ -343,9 +412,9 @@ const VARIANTS: { id: string; label: string; table: string; delta: Delta<AaiprCo
 
 /** Every row: each variant on each world, the Fig. 3 sweeps, the faithful confirmations. */
 export const ROWS: RowSpec<AaiprConfig>[] = [
-  // The grid runs rows in this order: Table 3's directions on every world first, then Table 2's
+  // The grid runs rows in this order: Table 3's rows on every world first, then Table 2's
   // other rows, then the sweeps, so an interrupted grid has covered the main claims.
-  ...[VARIANTS.slice(0, 4), VARIANTS.slice(4)].flatMap((group) =>
+  ...[VARIANTS.slice(0, 5), VARIANTS.slice(5)].flatMap((group) =>
     WORLDS.flatMap((world) =>
       group.map((v): RowSpec<AaiprConfig> => ({
         id: rowId(world, v.id),

@@ -12,9 +12,10 @@ import { attributeQuery, type EvalItem } from "../../eval/protocols.ts";
 import { DisplayHandle } from "../../runtime/display.ts";
 import type { LossHistory } from "../../train/history.ts";
 import type { FigureBundle } from "../../viz/chart.ts";
-import { rankedGallery } from "../../viz/gallery.ts";
+import { type GalleryImage, rankedGallery } from "../../viz/gallery.ts";
 import { featureScatter, lossCurves } from "../../viz/plots.ts";
 import type { AaiprData } from "./data.ts";
+import { generatedPixels } from "./images.ts";
 import type { AaiprRun } from "./run.ts";
 
 /**
@@ -47,7 +48,13 @@ export function liveLossPlot(history: LossHistory, options: { every?: number; ti
 export async function attributeGallery(
   run: AaiprRun,
   data: AaiprData,
-  options: { queries: number[]; k?: number; title: string },
+  options: {
+    queries: number[];
+    k?: number;
+    title: string;
+    /** The query's image when it has one (the Images row's generated query). */
+    queryImage?: (q: number) => GalleryImage | null;
+  },
 ) {
   const score = run.test.score;
   const d = data.attrDim;
@@ -65,13 +72,13 @@ export async function attributeGallery(
     rows: options.queries,
     k: options.k ?? 8,
     protocol: attributeQuery(),
-    queryImage: () => null,
+    queryImage: options.queryImage ?? (() => null),
     galleryImage: (j) => splitImage(data.test.split, j),
     attributeNames: data.attributeNames,
     tileWidth: 40,
     tileHeight: 80,
     title: options.title,
-    queryHeading: "attribute query",
+    queryHeading: options.queryImage ? "generated query image" : "attribute query",
     galleryHeading: "test images, most similar first (green: same attribute vector)",
     queryLabel: (q) => `test SID ${q}`,
   });
@@ -112,5 +119,35 @@ export async function conceptMap(
     title: options.title,
     xLabel: "PC 1",
     yLabel: "PC 2",
+  });
+}
+
+/**
+ * The Images row's ranked galleries: each query's generated image (G of its attributes with the
+ * fixed z the evaluation used) and the test images nearest its Φ_I concept.
+ */
+export async function generatedQueryGallery(
+  run: AaiprRun,
+  data: AaiprData,
+  options: { queries: number[]; k?: number; title: string },
+) {
+  const gan = run.gan, noise = run.test.queryNoise?.[0];
+  if (!gan || !noise) throw new Error("generatedQueryGallery: not a kept Images-row run");
+  const d = data.attrDim, z = gan.noiseDim;
+  const n = options.queries.length;
+  const attrs = new Float32Array(n * d), zs = new Float32Array(n * z);
+  options.queries.forEach((q, i) => {
+    attrs.set(run.test.queries.vectors.subarray(q * d, (q + 1) * d), i * d);
+    zs.set(noise.subarray(q * z, (q + 1) * z), i * z);
+  });
+  const pixels = await generatedPixels(gan, { data: attrs, rows: n, cols: d }, zs);
+  const { height, width } = data.test.split.size;
+  const per = height * width * 3;
+  return await attributeGallery(run, data, {
+    ...options,
+    queryImage: (q) => {
+      const i = options.queries.indexOf(q);
+      return i < 0 ? null : { pixels: pixels.subarray(i * per, (i + 1) * per), width, height };
+    },
   });
 }

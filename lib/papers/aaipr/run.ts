@@ -27,6 +27,14 @@ import type { ProgressSink } from "../../train/progress.ts";
 import { linearCca } from "./cca.ts";
 import type { AaiprConfig } from "./config.ts";
 import type { AaiprData, AttributeSplit } from "./data.ts";
+import {
+  buildImageGan,
+  disposeImageGan,
+  generatedConcepts,
+  type ImageGan,
+  queryNoise,
+  trainImageGan,
+} from "./images.ts";
 import { type AaiprNetworks, buildNetworks, disposeNetworks } from "./model.ts";
 import {
   augmentedImages,
@@ -58,6 +66,8 @@ export interface SplitEvaluation {
   galleryFeatures: DenseMatrix;
   /** Attribute concepts of every gallery image's own vector (for the two-sample test, plots). */
   pairedAttributeFeatures: DenseMatrix | null;
+  /** The Images row: the fixed noise of each query's generated image (one array per draw). */
+  queryNoise?: Float32Array[];
 }
 
 /** What {@link runAaipr} returns. */
@@ -69,6 +79,8 @@ export interface AaiprRun {
   history: LossHistory;
   /** The trained networks when `keep` was set. */
   nets: AaiprNetworks | null;
+  /** The Images row's GAN when `keep` was set (null on the other rows). */
+  gan: ImageGan | null;
 }
 
 async function mapRows(
@@ -223,6 +235,8 @@ async function evaluateSplit(
   trunkFeatures: DenseMatrix,
   attrDim: number,
   cca: ReturnType<typeof linearCca> | null,
+  gan: ImageGan | null,
+  rng: Rng,
 ): Promise<SplitEvaluation> {
   const queries = distinctAttributeQueries(split.attributes, attrDim, split.keys);
   const qm = { data: queries.vectors, rows: queries.keys.length, cols: attrDim };
@@ -230,6 +244,7 @@ async function evaluateSplit(
   let queryFeatures: DenseMatrix, galleryFeatures: DenseMatrix;
   let pairedAttributeFeatures: DenseMatrix | null = null;
   let metric: "cosine" | "euclidean" = "cosine";
+  let noise: Float32Array[] | undefined;
   if (config.model.kind === "deepmar") {
     queryFeatures = qm;
     galleryFeatures = await mapRows(
@@ -241,6 +256,18 @@ async function evaluateSplit(
     queryFeatures = cca!.projectY(qm);
     galleryFeatures = cca!.projectX(trunkFeatures);
     pairedAttributeFeatures = cca!.projectY(paired);
+  } else if (config.model.kind === "images") {
+    // The query is Φ_I of the image G draws from the query's attributes (one fixed z per query);
+    // the gallery goes through the same path as every concept row's: Φ_I's head on the trunk.
+    noise = queryNoise(config, qm.rows, rng.fork("query"));
+    queryFeatures = await generatedConcepts(gan!, nets, qm, noise);
+    galleryFeatures = await mapRows(trunkFeatures, (x) => nets.ops.imageHead.apply(x, "eval"));
+    pairedAttributeFeatures = await generatedConcepts(
+      gan!,
+      nets,
+      paired,
+      queryNoise(config, paired.rows, rng.fork("paired")),
+    );
   } else {
     const ops = nets.ops;
     queryFeatures = await mapRows(qm, (a) => ops.attribute.apply(a, "eval"));
@@ -257,7 +284,14 @@ async function evaluateSplit(
       perQuery: true,
     },
   );
-  return { score, queries, queryFeatures, galleryFeatures, pairedAttributeFeatures };
+  return {
+    score,
+    queries,
+    queryFeatures,
+    galleryFeatures,
+    pairedAttributeFeatures,
+    ...(noise ? { queryNoise: noise } : {}),
+  };
 }
 
 /**
@@ -279,6 +313,7 @@ export async function runAaipr(
   });
   const nets = buildNetworks(config, data.attrDim, data.train.numSids, rng.fork("init"));
   let keepNets = false;
+  let gan: ImageGan | null = null;
   try {
     setPackedWeights(nets.trunk, stage1.weights.trunk);
     setPackedWeights(nets.imageHead, stage1.weights.imageHead);
@@ -289,6 +324,19 @@ export async function runAaipr(
       await trainJoint(nets, config, data, stage1, rng.fork("joint"), options, history);
     } else if (config.model.kind === "deepmar") {
       await trainDeepmar(nets, config, data, stage1, rng.fork("deepmar"), options, history);
+    } else if (config.model.kind === "images") {
+      gan = buildImageGan({
+        attrDim: data.attrDim,
+        height: config.data.height,
+        width: config.data.width,
+        gan: config.gan,
+        seed: rng.fork("gan-init"),
+      });
+      await trainImageGan(gan, nets, config, data, rng.fork("gan"), {
+        history,
+        progress: options.progress,
+        onStep: options.onStep,
+      });
     } else {
       cca = linearCca(
         stage1.train,
@@ -314,9 +362,20 @@ export async function runAaipr(
       await features("test"),
       data.attrDim,
       cca,
+      gan,
+      rng.fork("eval-test"),
     );
     const val = options.validation
-      ? await evaluateSplit(config, nets, data.val, await features("val"), data.attrDim, cca)
+      ? await evaluateSplit(
+        config,
+        nets,
+        data.val,
+        await features("val"),
+        data.attrDim,
+        cca,
+        gan,
+        rng.fork("eval-val"),
+      )
       : null;
     const metrics: Record<string, number> = { ...test.score.metrics };
     if (test.pairedAttributeFeatures) {
@@ -343,17 +402,34 @@ export async function runAaipr(
       metrics.d_acc_tail = 100 * tail("d_acc");
       metrics.l_D_tail = tail("l_D");
     }
+    if (config.model.kind === "images") {
+      metrics.dimg_acc_tail = 100 * tail("dimg_acc");
+      metrics.l_CE_tail = tail("l_CE");
+    }
     metrics.stage2_seconds = trainSeconds;
     metrics.stage1_seconds = stage1.trained ? stage1.seconds : 0;
     keepNets = options.keep ?? false;
-    return { metrics, test, val, stage1, history, nets: keepNets ? nets : null };
+    return {
+      metrics,
+      test,
+      val,
+      stage1,
+      history,
+      nets: keepNets ? nets : null,
+      gan: keepNets ? gan : null,
+    };
   } finally {
-    if (!keepNets) disposeNetworks(nets);
+    if (!keepNets) {
+      disposeNetworks(nets);
+      if (gan) disposeImageGan(gan);
+    }
   }
 }
 
 /** Frees the networks a kept run holds. */
 export function disposeRun(run: AaiprRun): void {
   if (run.nets) disposeNetworks(run.nets);
+  if (run.gan) disposeImageGan(run.gan);
   run.nets = null;
+  run.gan = null;
 }

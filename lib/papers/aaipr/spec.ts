@@ -58,6 +58,13 @@ export const CLAIMS: ClaimSpec[] = [
     parts: WORLDS.map((w) => diff(w, "a2img", "both")),
   },
   {
+    id: "C4",
+    text: "Concepts beat generated images: A2Img and w/o adv > Images (a generated image as the " +
+      "query) on rank-1, every world",
+    source: "Table 3",
+    parts: WORLDS.flatMap((w) => [diff(w, "a2img", "images"), diff(w, "woadv", "images")]),
+  },
+  {
     id: "C5",
     text: "The better direction depends on the data: Img2A − A2Img is larger on PETA-like than " +
       "on Duke- and Market-like (rank-1)",
