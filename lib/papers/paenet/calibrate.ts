@@ -67,7 +67,7 @@ if (import.meta.main) {
     seeds,
     steps: config.train.steps,
     world: config.data.world,
-    valStats: attributeStats(data.val),
+    valStats: attributeStats(data.val!),
     val_all_r1: mean("val_all_r1"),
     val_all_mAP: mean("val_all_mAP"),
     val_indoor_r1: mean("val_indoor_r1"),

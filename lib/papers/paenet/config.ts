@@ -42,6 +42,21 @@ export type PaenetWorld = {
   testVectors: number;
 };
 
+/**
+ * The RegDB-like world (README, 'RegDB-like world'): the `regdb` preset (one visible and one
+ * thermal camera, aligned simultaneous capture) with the SYSU-like world's difficulty knobs
+ * (`PaenetWorld`: IR blur and noise of camera 6, shades, thermal coupling, clutter), persons
+ * sharing a pool of attribute vectors, and the release's random identity halves per trial.
+ */
+export type PaenetRegdbWorld = {
+  ids: number;
+  imagesPerId: number;
+  /** Random train / test halves written to `idx/` (the release has 10); seed s reads trial s mod n + 1. */
+  trials: number;
+  /** Distinct attribute vectors over all persons (≈ 2.5 persons each). */
+  vectors: number;
+};
+
 /** The whole config of one PAENet cell. Every field is a switch some row, preset or scale sets. */
 export type PaenetConfig = {
   data: {
@@ -52,6 +67,11 @@ export type PaenetConfig = {
     synthetic: boolean;
     worldSeed: number;
     world: PaenetWorld;
+    /** Which dataset the cell trains and tests on: SYSU-MM01 (the default) or RegDB. */
+    dataset: "sysu" | "regdb";
+    /** Folder holding `regdb/RegDB/` (synthetic) or a real RegDB release (with attribute labels). */
+    regdbRoot: string;
+    regdb: PaenetRegdbWorld;
     height: number;
     width: number;
   };
@@ -131,9 +151,11 @@ export type PaenetConfig = {
 
 type SysuBase = `${"all" | "indoor"}_${"r1" | "r5" | "r10" | "r20" | "mAP" | "mINP"}`;
 type ModePrefix = "" | "pred_" | "shuf_" | "zero_";
+type RegdbBase = `${"v2t" | "t2v"}_${"r1" | "r5" | "r10" | "r20" | "mAP" | "mINP"}`;
 /** Every metric a cell reports (README, 'Evaluation'). */
 export type Metric =
   | `${ModePrefix | `snap_${ModePrefix}` | "val_"}${SysuBase}`
+  | `${ModePrefix}${RegdbBase}`
   | "probe_acc"
   | "snap_probe_acc"
   | "l_id_tail"
@@ -143,6 +165,10 @@ export type Metric =
 
 const SYSU_BASES: SysuBase[] = (["all", "indoor"] as const).flatMap((s) =>
   (["r1", "r5", "r10", "r20", "mAP", "mINP"] as const).map((k) => `${s}_${k}` as SysuBase)
+);
+
+const REGDB_BASES: RegdbBase[] = (["v2t", "t2v"] as const).flatMap((s) =>
+  (["r1", "r5", "r10", "r20", "mAP", "mINP"] as const).map((k) => `${s}_${k}` as RegdbBase)
 );
 
 /** {@link Metric} as a list, in table order. */
@@ -159,6 +185,8 @@ export const METRICS: readonly Metric[] = [
     "val_",
   ] as const)
     .flatMap((p) => SYSU_BASES.map((b) => `${p}${b}` as Metric)),
+  ...(["", "pred_", "shuf_", "zero_"] as const)
+    .flatMap((p) => REGDB_BASES.map((b) => `${p}${b}` as Metric)),
   "probe_acc",
   "snap_probe_acc",
   "l_id_tail",
@@ -211,6 +239,16 @@ export const CPU_WORLD: PaenetWorld = {
   testVectors: 10,
 };
 
+/**
+ * The RegDB-like world of the CPU scale (README, 'RegDB-like world'): the card's 60 identities
+ * (30 / 30 per trial), 10 visible + 10 thermal images each, 10 trials, 24 vectors (2.5 persons
+ * each). Not calibrated on its own: its difficulty knobs are the frozen SYSU-like ones.
+ */
+export const CPU_REGDB: PaenetRegdbWorld = { ids: 60, imagesPerId: 10, trials: 10, vectors: 24 };
+
+/** A tiny RegDB-like world for quick mode. */
+export const QUICK_REGDB: PaenetRegdbWorld = { ids: 8, imagesPerId: 2, trials: 2, vectors: 3 };
+
 /** A tiny world for quick mode (tests, headless notebooks). */
 export const QUICK_WORLD: PaenetWorld = {
   trainIds: 8,
@@ -249,6 +287,9 @@ export const CPU_BASE: PaenetConfig = {
     synthetic: true,
     worldSeed: 2022,
     world: CPU_WORLD,
+    dataset: "sysu",
+    regdbRoot: "data/paenet",
+    regdb: CPU_REGDB,
     height: 64,
     width: 32,
   },
@@ -291,6 +332,7 @@ export const PAPER_BASE: PaenetConfig = {
   data: {
     ...CPU_BASE.data,
     root: "data/real/SYSU-MM01",
+    regdbRoot: "data/real/RegDB",
     synthetic: false,
     height: 288,
     width: 144,
@@ -301,7 +343,12 @@ export const PAPER_BASE: PaenetConfig = {
 
 /** Quick mode: the tiny world and a handful of steps. */
 export const QUICK_DELTA: Delta<PaenetConfig> = {
-  data: { world: QUICK_WORLD, root: "data/paenet-quick" },
+  data: {
+    world: QUICK_WORLD,
+    root: "data/paenet-quick",
+    regdbRoot: "data/paenet-quick",
+    regdb: QUICK_REGDB,
+  },
   model: { widths: [4, 8, 8, 8, 8] },
   train: { steps: 6, P: 2, K: 2 },
   eval: { trials: 2 },
@@ -339,7 +386,10 @@ export type RowId =
   | "hct-ours"
   | "code-b"
   | "code-d"
-  | "oracle";
+  | "oracle"
+  | "regdb-a"
+  | "regdb-d"
+  | "regdb-oracle";
 
 /** The rows (README, 'Rows'), each a switch set over the base. */
 export const ROWS: RowSpec<PaenetConfig, RowId, Metric>[] = [
@@ -382,6 +432,26 @@ export const ROWS: RowSpec<PaenetConfig, RowId, Metric>[] = [
     label: "attribute-only oracle (Hamming distance of GT attributes)",
     table: "Table 3",
     delta: { kind: "oracle" },
+  },
+  {
+    id: "regdb-a",
+    label: "RegDB-like: (a) baseline",
+    table: "Table 2 (RegDB)",
+    delta: { data: { dataset: "regdb" } },
+    paper: { v2t_r1: 95.06, v2t_mAP: 88.95, t2v_r1: 93.65, t2v_mAP: 87.3 },
+  },
+  {
+    id: "regdb-d",
+    label: "RegDB-like: (d) PAENet",
+    table: "Table 2 (RegDB)",
+    delta: { ...FULL, data: { dataset: "regdb" } },
+    paper: { v2t_r1: 97.57, v2t_mAP: 91.41, t2v_r1: 95.35, t2v_mAP: 89.98 },
+  },
+  {
+    id: "regdb-oracle",
+    label: "RegDB-like: attribute-only oracle",
+    table: "Table 2 (RegDB)",
+    delta: { kind: "oracle", data: { dataset: "regdb" } },
   },
   {
     id: "emb1",
@@ -463,6 +533,11 @@ export function withWorldSeed(config: PaenetConfig, worldSeed: number): PaenetCo
   }
   return {
     ...config,
-    data: { ...config.data, worldSeed, root: `${config.data.root}/world${worldSeed}` },
+    data: {
+      ...config.data,
+      worldSeed,
+      root: `${config.data.root}/world${worldSeed}`,
+      regdbRoot: `${config.data.regdbRoot}/world${worldSeed}`,
+    },
   };
 }

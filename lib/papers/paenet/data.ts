@@ -6,11 +6,14 @@
  *
  * @module
  */
-import type { ReidSplit } from "../../data/split.ts";
+import { join } from "node:path";
+import { loadRegDB } from "../../data/loaders/regdb.ts";
+import { loadSplit, type ReidSplit } from "../../data/split.ts";
 import type { ReidDataset } from "../../data/types.ts";
-import { DEFAULT_CONFIGS, type SysuConfig } from "../../data/world/presets.ts";
-import { loadSysuSplits } from "../../engine/synthetic.ts";
-import type { PaenetConfig, PaenetWorld } from "./config.ts";
+import { DEFAULT_CONFIGS, type RegdbConfig, type SysuConfig } from "../../data/world/presets.ts";
+import { ensureSyntheticPreset, loadSysuSplits } from "../../engine/synthetic.ts";
+import { repoPath } from "../../runtime/paths.ts";
+import type { PaenetConfig, PaenetRegdbWorld, PaenetWorld } from "./config.ts";
 
 /** Network inputs: per-channel mean 0.5, std 0.25 (a from-scratch net; README, 'Scales'). */
 export const INPUT_NORMALIZATION = {
@@ -55,6 +58,31 @@ export function paenetWorld(knobs: PaenetWorld): SysuConfig {
   };
 }
 
+/**
+ * The `regdb` preset with PAENet's knobs (README, 'RegDB-like world'): the SYSU-like world's
+ * difficulty (camera 6's IR blur and noise on the thermal camera, shades, thermal coupling,
+ * extra clutter), the identities, images and trials of `regdb`, and a pool of attribute
+ * vectors written to `attribute/regdb_att.txt`.
+ */
+export function paenetRegdbWorld(knobs: PaenetWorld, regdb: PaenetRegdbWorld): RegdbConfig {
+  const base = DEFAULT_CONFIGS.regdb;
+  const [vis, thr] = base.cameras;
+  return {
+    ...base,
+    cameras: [vis, { ...thr, blur: knobs.irBlur[1], noise: knobs.irNoise[1] }],
+    style: { ...base.style, extraClutter: knobs.clutter },
+    appearance: {
+      ...base.appearance,
+      shadeStd: knobs.shadeStd,
+      ...(knobs.thermalCoupling > 0 ? { thermalCoupling: knobs.thermalCoupling } : {}),
+    },
+    ids: regdb.ids,
+    imagesPerId: regdb.imagesPerId,
+    trials: regdb.trials,
+    attributePool: { trainVectors: regdb.vectors, testVectors: 0, testOverlap: 0, zipf: 1.1 },
+  };
+}
+
 /** A split with each row's attribute vector (0/1, [rows × 8]). */
 export interface AttributedSplit extends ReidSplit {
   attributes: Float32Array;
@@ -64,8 +92,11 @@ export interface AttributedSplit extends ReidSplit {
 export interface PaenetData {
   dataset: ReidDataset;
   train: AttributedSplit;
-  val: AttributedSplit;
+  /** Validation identities (SYSU-MM01's `val_id.txt`); RegDB's protocol has none (null). */
+  val: AttributedSplit | null;
   test: AttributedSplit;
+  /** The protocol the test split is scored with. */
+  protocol: "sysu" | "regdb";
 }
 
 function withAttributes(split: ReidSplit): AttributedSplit {
@@ -97,7 +128,78 @@ export async function loadPaenetData(
   const parts = await loadSysuSplits(data, paenetWorld(data.world), tag, log);
   const [train, val, test] = [parts.train, parts.val, parts.test].map(withAttributes);
   const { dataset } = parts;
-  return { dataset, train, val, test };
+  return { dataset, train, val, test, protocol: "sysu" };
+}
+
+/** Labels of `attribute/regdb_att.txt` (lines `<id> <8 labels>`) by identity. */
+export function readRegdbAttributes(dataDir: string): Map<number, Int8Array> {
+  const path = join(dataDir, "attribute", "regdb_att.txt");
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch {
+    throw new Error(
+      `${path}: missing. RegDB has no attribute labels; PAENet's RegDB rows need one line ` +
+        `"<id> <8 labels 0/1>" per identity there (the synthetic RegDB-like world writes it)`,
+    );
+  }
+  const out = new Map<number, Int8Array>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === "") return;
+    const v = line.trim().split(/\s+/).map(Number);
+    if (v.length !== NUM_ATTRIBUTES + 1 || v.some((x) => !Number.isInteger(x))) {
+      throw new Error(`${path}:${i + 1}: expected "<id> <8 labels>", got "${line}"`);
+    }
+    out.set(v[0], Int8Array.from(v.slice(1)));
+  });
+  return out;
+}
+
+/**
+ * RegDB trial `trial` (1-based; README, 'RegDB-like world'): renders the RegDB-like world
+ * when synthetic, loads the release layout, attaches each identity's attribute labels and
+ * decodes the trial's training half and its test half (visible and thermal images of the
+ * other identities) through the pixel cache.
+ */
+export async function loadPaenetRegdb(
+  data: PaenetConfig["data"],
+  trial: number,
+  log: (line: string) => void = () => {},
+): Promise<PaenetData> {
+  const root = data.synthetic
+    ? await ensureSyntheticPreset("regdb", {
+      root: repoPath(data.regdbRoot),
+      seed: data.worldSeed,
+      overrides: { ...paenetRegdbWorld(data.world, data.regdb) },
+      lockTimeoutMs: 15 * 60_000,
+      log,
+    })
+    : repoPath(data.regdbRoot);
+  const dataset = loadRegDB(root, { verbose: false, trials: [trial] });
+  const labels = readRegdbAttributes(dataset.root);
+  for (const im of dataset.images) {
+    const a = labels.get(im.pid);
+    if (a) im.attributes = a;
+  }
+  const v2t = dataset.trials?.find((t) => t.name === `trial${trial}/visible-to-thermal`);
+  if (!v2t) throw new Error(`${dataset.root}: no trial ${trial} in idx/`);
+  const size = { height: data.height, width: data.width };
+  const cacheDir = repoPath(data.cache);
+  const tag = data.synthetic
+    ? `paenet-regdb-w${data.worldSeed}-${data.regdbRoot.replace(/\W+/g, "_")}`
+    : "regdb";
+  const [train, test] = await Promise.all(
+    ([["train", v2t.train], ["test", [...v2t.query, ...v2t.gallery]]] as const).map((
+      [part, indices],
+    ) => loadSplit(dataset, indices, size, { cacheDir, cacheName: `${tag}-t${trial}-${part}` })),
+  );
+  return {
+    dataset,
+    train: withAttributes(train),
+    val: null,
+    test: withAttributes(test),
+    protocol: "regdb",
+  };
 }
 
 /**

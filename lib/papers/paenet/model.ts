@@ -17,7 +17,7 @@ import { convBn } from "../../nn/backbones/blocks.ts";
 import { resNet50Stages } from "../../nn/backbones/resnet50.ts";
 import type { StagedBackbone } from "../../nn/backbones/staged.ts";
 import { twoStream } from "../../nn/backbones/two_stream.ts";
-import { stopGradient } from "../../nn/ops.ts";
+import { matMulPlainGrad, stopGradient } from "../../nn/ops.ts";
 import { gem3 } from "./losses.ts";
 import type { Rng } from "../../runtime/random.ts";
 import type { PaenetConfig } from "./config.ts";
@@ -53,13 +53,45 @@ export function smallPaenetStages(
           rng,
         });
         if (pooled[i]) {
-          y = tf.layers.averagePooling2d({ poolSize: 2, name: `${prefix}s${i}_pool` })
-            .apply(y) as tf.SymbolicTensor;
+          y = new AvgPool2({ name: `${prefix}s${i}_pool` }).apply(y) as tf.SymbolicTensor;
         }
         return y;
       },
     })),
   };
+}
+
+/**
+ * 2×2 average pooling, stride 2, whose gradient is the upsampled dy / 4 (nearest-neighbour resize)
+ * instead of wasm's AvgPoolGrad kernel, which took a fifth of a step's kernel time (README,
+ * 'Speed and budget'). The windows do not overlap, so the values are the same.
+ */
+export const avgPool2 = tf.customGrad(
+  ((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    const [, h, w] = x.shape;
+    if (h % 2 !== 0 || w % 2 !== 0) {
+      throw new Error(`PAENet avgPool2: ${h}×${w} is not divisible by 2`);
+    }
+    save([]);
+    return {
+      value: tf.avgPool(x, 2, 2, "valid"),
+      gradFunc: (dy: tf.Tensor) =>
+        tf.image.resizeNearestNeighbor(dy as tf.Tensor4D, [h, w]).mul(0.25),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0],
+) as unknown as (x: tf.Tensor4D) => tf.Tensor4D;
+
+/** {@link avgPool2} as a layer of the backbone model. */
+class AvgPool2 extends tf.layers.Layer {
+  static className = "PaenetAvgPool2";
+  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = shape as tf.Shape;
+    return [s[0], (s[1] as number) / 2, (s[2] as number) / 2, s[3]];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return avgPool2(x);
+  }
 }
 
 let netCounter = 0;
@@ -153,9 +185,18 @@ function l2rows(x: tf.Tensor, axis = -1): tf.Tensor {
 }
 
 /** 1×1 convolution of an NHWC map as a matrix product on the channel axis. */
+/**
+ * x·W with the gradient that transposes explicitly (lib/nn/ops.ts): on wasm a product with a
+ * transposed operand, what tfjs's own matMul gradient asks for, is several times slower
+ * (README, 'Speed and budget').
+ */
+function mm(x: tf.Tensor, w: tf.Tensor): tf.Tensor2D {
+  return matMulPlainGrad(x, w);
+}
+
 function conv1x1(x: tf.Tensor4D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor4D {
   const [n, h, wd, c] = x.shape;
-  return x.reshape([n * h * wd, c]).matMul(w).add(b).reshape([n, h, wd, w.shape[1]]);
+  return mm(x.reshape([n * h * wd, c]), w).add(b).reshape([n, h, wd, w.shape[1]]);
 }
 
 /** The PAENet networks of one config. */
@@ -349,27 +390,27 @@ export class PaenetNet {
       training && rate > 0 ? tf.dropout(t, rate, undefined, seed * 8 + k) : t;
     const xn = layerNorm(x, this.#w("e1/ln1/g"), this.#w("e1/ln1/b"));
     const c = this.#switchNorm(a, training);
-    const q = xn.matMul(this.#w("e1/q/w") as tf.Tensor2D); // [N, C]: C query tokens of size 1
-    const kv = tf.concat([xn, c], 1).matMul(this.#w("e1/kv/w") as tf.Tensor2D)
+    const q = mm(xn, this.#w("e1/q/w")); // [N, C]: C query tokens of size 1
+    const kv = mm(tf.concat([xn, c], 1), this.#w("e1/kv/w"))
       .reshape([-1, C + NUM_ATTRIBUTES, 2]);
     const k = kv.slice([0, 0, 0], [-1, -1, 1]).reshape([-1, 1, C + NUM_ATTRIBUTES]);
     const v = kv.slice([0, 0, 1], [-1, -1, 1]).reshape([-1, 1, C + NUM_ATTRIBUTES]);
     const att = drop(tf.softmax(q.expandDims(2).mul(k)), 0.1, 0); // [N, C, C + 8]
     const o = att.mul(v).sum(2); // [N, C]
     const h = drop(
-      o.add(xn).matMul(this.#w("e1/proj/w") as tf.Tensor2D).add(this.#w("e1/proj/b")),
+      mm(o.add(xn), this.#w("e1/proj/w")).add(this.#w("e1/proj/b")),
       0.1,
       1,
     );
     const x1 = xn.add(drop(h, 0.3, 2));
     const z = layerNorm(x1 as tf.Tensor2D, this.#w("e1/ln2/g"), this.#w("e1/ln2/b"));
     const m1 = drop(
-      gelu(z.matMul(this.#w("e1/mlp1/w") as tf.Tensor2D).add(this.#w("e1/mlp1/b"))),
+      gelu(mm(z, this.#w("e1/mlp1/w")).add(this.#w("e1/mlp1/b"))),
       0.3,
       3,
     );
     const m2 = drop(
-      m1.matMul(this.#w("e1/mlp2/w") as tf.Tensor2D).add(this.#w("e1/mlp2/b")),
+      mm(m1, this.#w("e1/mlp2/w")).add(this.#w("e1/mlp2/b")),
       0.3,
       4,
     );
@@ -387,7 +428,7 @@ export class PaenetNet {
     const p1 = tf.tanh(
       conv1x1(G, this.#w("e2/p1/w") as tf.Tensor2D, this.#w("e2/p1/b") as tf.Tensor1D),
     );
-    const p2 = tf.tanh(a.matMul(this.#w("e2/att/w") as tf.Tensor2D)).reshape([n, 1, 1, c]);
+    const p2 = tf.tanh(mm(a, this.#w("e2/att/w"))).reshape([n, 1, 1, c]);
     const s = tf.tanh(
       conv1x1(
         p1.mul(p2) as tf.Tensor4D,
@@ -402,12 +443,12 @@ export class PaenetNet {
   /** Embedding-III's gates [N, n, C] from e2 and the attributes. */
   #emb3(e2: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor3D {
     const { nGates, l2normGate } = this.config.pae;
-    const fa = tf.relu(a.matMul(this.#w("e3/att/w") as tf.Tensor2D));
+    const fa = tf.relu(mm(a, this.#w("e3/att/w")));
     const hidden = tf.relu(
-      tf.concat([e2, fa], 1).matMul(this.#w("e3/fc1/w") as tf.Tensor2D).add(this.#w("e3/fc1/b")),
+      mm(tf.concat([e2, fa], 1), this.#w("e3/fc1/w")).add(this.#w("e3/fc1/b")),
     );
     const g = tf.sigmoid(
-      hidden.matMul(this.#w("e3/gates/w") as tf.Tensor2D).add(this.#w("e3/gates/b")),
+      mm(hidden, this.#w("e3/gates/w")).add(this.#w("e3/gates/b")),
     ).reshape([-1, Math.max(1, nGates), this.C]);
     return (l2normGate ? l2rows(g) : g) as tf.Tensor3D;
   }
@@ -432,15 +473,17 @@ export class PaenetNet {
   /** The agw-lite non-local block on F (θ, φ, g to one channel, affinity / N, zero-initialised W-BN). */
   #nonLocal(F: tf.Tensor4D, training: boolean): tf.Tensor4D {
     const [n, h, w, c] = F.shape;
-    const flat = F.reshape([n, h * w, c]);
+    const flat = F.reshape([n * h * w, c]);
     const proj = (k: string) =>
-      flat.matMul(this.#w(`nl_${k}/w`).expandDims(0).tile([n, 1, 1]) as tf.Tensor3D).add(
-        this.#w(`nl_${k}/b`),
-      );
+      mm(flat, this.#w(`nl_${k}/w`)).add(this.#w(`nl_${k}/b`)).reshape([
+        n,
+        h * w,
+        1,
+      ]) as tf.Tensor3D;
     const theta = proj("theta"), phi = proj("phi"), g = proj("g"); // [n, hw, 1]
     const aff = tf.matMul(theta, phi, false, true).div(h * w); // [n, hw, hw]
     const y = tf.matMul(aff, g); // [n, hw, 1]
-    const z = y.reshape([n * h * w, 1]).matMul(this.#w("nl_w/w") as tf.Tensor2D).add(
+    const z = mm(y.reshape([n * h * w, 1]), this.#w("nl_w/w")).add(
       this.#w("nl_w/b"),
     );
     return F.add(this.#n("nl_bn").apply(z, training).reshape([n, h, w, c])) as tf.Tensor4D;
@@ -468,7 +511,7 @@ export class PaenetNet {
       w2 = tf.sigmoid(this.#n("region").apply(F.mul(mean) as tf.Tensor4D, training));
       idMap = F.mul(w2) as tf.Tensor4D;
       if (pae.doubleSigmoid) idMap = tf.sigmoid(idMap);
-      probeLogits = stopGradient(f).matMul(this.#w("probe/w") as tf.Tensor2D)
+      probeLogits = mm(stopGradient(f), this.#w("probe/w"))
         .add(this.#w("probe/b")) as tf.Tensor2D;
     }
     let fPool: tf.Tensor2D, fTest: tf.Tensor2D;
@@ -483,13 +526,13 @@ export class PaenetNet {
         const part = idMap.slice([0, s * rows, 0, 0], [-1, rows, -1, -1]) as tf.Tensor4D;
         const p = tf.relu(
           this.#n(`stripe${s}_bn`).apply(
-            gem3(part).matMul(this.#w(`stripe${s}/w`) as tf.Tensor2D).add(this.#w(`stripe${s}/b`)),
+            mm(gem3(part), this.#w(`stripe${s}/w`)).add(this.#w(`stripe${s}/b`)),
             training,
           ),
         ) as tf.Tensor2D;
         stripes.push(p);
         logits.push(
-          p.matMul(this.#w(`stripe${s}_cls/w`) as tf.Tensor2D).add(
+          mm(p, this.#w(`stripe${s}_cls/w`)).add(
             this.#w(`stripe${s}_cls/b`),
           ) as tf.Tensor2D,
         );
@@ -499,7 +542,7 @@ export class PaenetNet {
     } else {
       fPool = pae.on ? gem3(idMap) : f;
       fTest = this.#n("neck").apply(fPool, training);
-      logits.push(fTest.matMul(this.#w("cls/w") as tf.Tensor2D) as tf.Tensor2D);
+      logits.push(mm(fTest, this.#w("cls/w")) as tf.Tensor2D);
     }
     let atrLogits: tf.Tensor2D | null = null;
     if (aal.on) {
@@ -516,11 +559,11 @@ export class PaenetNet {
         const w1 = tf.sigmoid(this.#n("aal/bn_w1").apply(s, aalTraining));
         const u = w1.mul(f.tile([1, k]));
         input = this.#n("aal/bn_fatr").apply(
-          u.matMul(this.#w("aal/fc/w") as tf.Tensor2D).add(this.#w("aal/fc/b")) as tf.Tensor2D,
+          mm(u, this.#w("aal/fc/w")).add(this.#w("aal/fc/b")) as tf.Tensor2D,
           aalTraining,
         );
       }
-      atrLogits = input.matMul(this.#w("aal/heads/w") as tf.Tensor2D) as tf.Tensor2D;
+      atrLogits = mm(input, this.#w("aal/heads/w")) as tf.Tensor2D;
     }
     return { fPool, fTest, logits, stripes, atrLogits, probeLogits, w2 };
   }

@@ -8,12 +8,13 @@ import { initBackend } from "../../runtime/backend.ts";
 import { checkNoLeak } from "../../runtime/leak.ts";
 import { Rng } from "../../runtime/random.ts";
 import { readScalar, snapshotValues } from "../../runtime/testing.ts";
-import { CPU_WORLD, type PaenetConfig } from "./config.ts";
-import { paenetWorld } from "./data.ts";
+import { CPU_REGDB, CPU_WORLD, type PaenetConfig } from "./config.ts";
+import { paenetRegdbWorld, paenetWorld, readRegdbAttributes } from "./data.ts";
+import { planRegdb } from "../../data/writers/regdb.ts";
 import { planSysuMm01 } from "../../data/writers/sysu_mm01.ts";
 import { DEFAULT_CONFIGS } from "../../data/world/presets.ts";
 import { gem3, heteroCenterTripletBlocks, marginMmdBlocks } from "./losses.ts";
-import { type Group, PaenetNet } from "./model.ts";
+import { avgPool2, type Group, PaenetNet } from "./model.ts";
 import { spec } from "./spec.ts";
 import { type PaenetBatch, PaenetTrainer } from "./train.ts";
 
@@ -239,4 +240,56 @@ Deno.test("the PAENet world shares attribute vectors (≈ 2.5 persons each); the
   const plain = perVector(DEFAULT_CONFIGS.sysu_mm01);
   assert.ok(ours >= 2 && ours <= 3.2, `PAENet world: ${ours.toFixed(2)} test persons per vector`);
   assert.ok(plain < 2, `default world: ${plain.toFixed(2)} per vector`);
+});
+
+Deno.test("the RegDB-like world writes one attribute line per person (≈ 2.5 per vector); the preset writes none", () => {
+  const plan = planRegdb(paenetRegdbWorld(CPU_WORLD, CPU_REGDB), 2022);
+  const file = plan.files.find((f) => f.path === "attribute/regdb_att.txt");
+  assert.ok(file, "attribute/regdb_att.txt");
+  const lines = (file.content as string).trim().split("\n");
+  assert.equal(lines.length, CPU_REGDB.ids);
+  const vectors = new Set(lines.map((l) => l.split(" ").slice(1).join("")));
+  const perVector = CPU_REGDB.ids / vectors.size;
+  assert.ok(perVector >= 2 && perVector <= 3.2, `${perVector.toFixed(2)} persons per vector`);
+  // Visible and thermal images of a person carry the same labels (one simultaneous capture).
+  const byPid = new Map<number, string>();
+  for (const im of plan.truth.images) {
+    const key = im.attributes!.join("");
+    assert.equal(byPid.get(im.pid) ?? key, key, `person ${im.pid}`);
+    byPid.set(im.pid, key);
+  }
+  const plain = planRegdb(DEFAULT_CONFIGS.regdb, 2022);
+  assert.ok(!plain.files.some((f) => f.path.startsWith("attribute/")));
+  assert.ok(plain.truth.images.every((im) => im.attributes === undefined));
+});
+
+Deno.test("RegDB attribute labels: a malformed line is an error naming the file and line", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(`${dir}/attribute`);
+    Deno.writeTextFileSync(`${dir}/attribute/regdb_att.txt`, "1 0 1 0 1 0 1 0 1\n2 0 1\n");
+    assert.throws(() => readRegdbAttributes(dir), /regdb_att\.txt:2/);
+    Deno.writeTextFileSync(`${dir}/attribute/regdb_att.txt`, "1 0 1 0 1 0 1 0 1\n");
+    assert.deepEqual(Array.from(readRegdbAttributes(dir).get(1)!), [0, 1, 0, 1, 0, 1, 0, 1]);
+    assert.throws(() => readRegdbAttributes(`${dir}/none`), /no attribute labels/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("the backbone's 2×2 average pooling has tf.avgPool's values and gradients", async () => {
+  const x = tf.tensor4d(new Rng(5).normalArray(2 * 4 * 6 * 3), [2, 4, 6, 3]);
+  const w = tf.tensor4d(new Rng(6).normalArray(2 * 2 * 3 * 3), [2, 2, 3, 3]);
+  try {
+    const loss = (f: (t: tf.Tensor4D) => tf.Tensor4D) => (t: tf.Tensor) =>
+      f(t as tf.Tensor4D).mul(w).sum() as tf.Scalar;
+    const ours = tf.valueAndGrad(loss(avgPool2))(x);
+    const lib = tf.valueAndGrad(loss((t) => tf.avgPool(t, 2, 2, "valid")))(x);
+    assert.ok(Math.abs((await ours.value.data())[0] - (await lib.value.data())[0]) < 1e-5);
+    const [g1, g2] = [await ours.grad.data(), await lib.grad.data()];
+    assert.ok(g1.every((v, i) => Math.abs(v - g2[i]) < 1e-6), "gradients differ");
+    tf.dispose([ours.value, ours.grad, lib.value, lib.grad]);
+  } finally {
+    tf.dispose([x, w]);
+  }
 });

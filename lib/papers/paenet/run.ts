@@ -13,6 +13,7 @@ import { crossModalBatches } from "../../data/samplers.ts";
 import type { DenseMatrix } from "../../eval/distance.ts";
 import { type EvalResult, evaluate, rankK } from "../../eval/evaluate.ts";
 import { sysuMM01 } from "../../eval/protocols.ts";
+import { regdbDistances, regdbNumbers } from "../../eval/regdb.ts";
 import { sysuDistances, type SysuSplit } from "../../eval/sysu.ts";
 import { Rng } from "../../runtime/random.ts";
 import { LossHistory } from "../../train/history.ts";
@@ -290,22 +291,35 @@ export function sysuNumbers(
   return { metrics, results };
 }
 
+function attributeFeatures(split: AttributedSplit): DenseMatrix {
+  return { data: split.attributes, rows: split.indices.length, cols: NUM_ATTRIBUTES };
+}
+
+function jitter(dist: { data: Float32Array }, rng: Rng): void {
+  // Euclidean distance of 0/1 vectors is √Hamming (same order); jitter breaks the ties.
+  const j = rng.uniformArray(dist.data.length, 0, 1e-3);
+  for (let i = 0; i < dist.data.length; i++) dist.data[i] += j[i];
+}
+
 /**
  * The attribute-only oracle (README, 'Attributes at test time'): IR queries ranked against
  * the RGB gallery by the Hamming distance of their ground-truth attribute vectors, ties
  * broken at random.
  */
 export async function oracleSplit(split: AttributedSplit, rng: Rng): Promise<SysuSplit> {
-  const features: DenseMatrix = {
-    data: split.attributes,
-    rows: split.indices.length,
-    cols: NUM_ATTRIBUTES,
-  };
-  const s = await sysuDistances(features, split.items);
-  // Euclidean distance of 0/1 vectors is √Hamming (same order); jitter breaks the ties.
-  const jitter = rng.uniformArray(s.dist.data.length, 0, 1e-3);
-  for (let i = 0; i < s.dist.data.length; i++) s.dist.data[i] += jitter[i];
+  const s = await sysuDistances(attributeFeatures(split), split.items);
+  jitter(s.dist, rng);
   return s;
+}
+
+/** The attribute-only oracle on a RegDB trial's test half, both directions (percent). */
+export async function regdbOracle(
+  split: AttributedSplit,
+  rng: Rng,
+): Promise<Record<string, number>> {
+  const s = await regdbDistances(attributeFeatures(split), split.items);
+  jitter(s.dist, rng);
+  return regdbNumbers(s).metrics;
 }
 
 /** What one cell's evaluation produced. */
@@ -316,18 +330,33 @@ export interface PaenetRun {
   trained: { net: PaenetNet; trainer: PaenetTrainer; history: LossHistory } | null;
 }
 
-/** Evaluates a trained net on a split in every mode; metric names prefixed per {@link MODE_PREFIX}. */
+/**
+ * Evaluates a trained net on a split in every mode; metric names prefixed per
+ * {@link MODE_PREFIX}. SYSU-MM01: all- and indoor-search over `trials` gallery draws, the
+ * distances kept for galleries and figures; RegDB: both directions of the split (one trial).
+ */
 export async function evaluateNet(
   net: PaenetNet,
   split: AttributedSplit,
   trials: number,
   rng: Rng,
   prefix = "",
+  protocol: "sysu" | "regdb" = "sysu",
 ): Promise<{ metrics: Record<string, number>; splits: Record<string, SysuSplit> }> {
   const modes = net.config.pae.on ? TEST_ATTR_MODES : (["gt"] as const);
   const { features, probeAccuracy } = await embedModes(net, split, modes, rng);
   const metrics: Record<string, number> = {};
   const splits: Record<string, SysuSplit> = {};
+  if (protocol === "regdb") {
+    for (const mode of TEST_ATTR_MODES) {
+      // Without PAE every mode is the same model: its numbers are the GT ones.
+      const m = regdbNumbers(await regdbDistances(features[mode] ?? features.gt, split.items))
+        .metrics;
+      for (const [k, v] of Object.entries(m)) metrics[`${prefix}${MODE_PREFIX[mode]}${k}`] = v;
+    }
+    if (probeAccuracy !== null) metrics[`${prefix}probe_acc`] = 100 * probeAccuracy;
+    return { metrics, splits };
+  }
   for (const mode of TEST_ATTR_MODES) {
     // Without PAE the attributes are not an input: every mode is the same model.
     const s = features[mode] ? await sysuDistances(features[mode], split.items) : splits.gt;
@@ -348,6 +377,17 @@ export async function runPaenet(
   options: TrainOptions = {},
 ): Promise<PaenetRun> {
   const trials = config.eval.trials;
+  if (options.validationOnly && !data.val) {
+    throw new Error(`PAENet: ${data.dataset.name} has no validation split to calibrate on`);
+  }
+  if (config.kind === "oracle" && data.protocol === "regdb") {
+    const metrics: Record<string, number> = {};
+    const m = await regdbOracle(data.test, rng.fork("oracle"));
+    for (const mode of TEST_ATTR_MODES) {
+      for (const [k, v] of Object.entries(m)) metrics[`${MODE_PREFIX[mode]}${k}`] = v;
+    }
+    return { metrics, splits: {}, trained: null };
+  }
   if (config.kind === "oracle" && !options.validationOnly) {
     const metrics: Record<string, number> = {};
     const split = await oracleSplit(data.test, rng.fork("oracle"));
@@ -355,7 +395,7 @@ export async function runPaenet(
     for (const mode of TEST_ATTR_MODES) {
       for (const [k, v] of Object.entries(m)) metrics[`${MODE_PREFIX[mode]}${k}`] = v;
     }
-    const val = sysuNumbers(await oracleSplit(data.val, rng.fork("oracle-val")), trials).metrics;
+    const val = sysuNumbers(await oracleSplit(data.val!, rng.fork("oracle-val")), trials).metrics;
     for (const [k, v] of Object.entries(val)) metrics[`val_${k}`] = v;
     return { metrics, splits: { gt: split }, trained: null };
   }
@@ -370,6 +410,7 @@ export async function runPaenet(
           trials,
           rng.fork("eval-snapshot"),
           "snap_",
+          data.protocol,
         );
         Object.assign(snapshot, m.metrics);
       }
@@ -379,11 +420,11 @@ export async function runPaenet(
   try {
     const test = options.validationOnly
       ? { metrics: {}, splits: {} }
-      : await evaluateNet(trained.net, data.test, trials, rng.fork("eval"));
+      : await evaluateNet(trained.net, data.test, trials, rng.fork("eval"), "", data.protocol);
     const metrics: Record<string, number> = { ...test.metrics, ...snapshot };
     if (options.validationOnly) {
       // The calibration's score: the validation identities, GT mode (rows there read none).
-      const val = await evaluateNet(trained.net, data.val, trials, rng.fork("eval-val"), "val_");
+      const val = await evaluateNet(trained.net, data.val!, trials, rng.fork("eval-val"), "val_");
       for (const [k, v] of Object.entries(val.metrics)) {
         if (/^val_(all|indoor)_/.test(k)) metrics[k] = v;
       }
