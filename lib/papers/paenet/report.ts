@@ -135,7 +135,8 @@ export function regdbTable(view: GridView): MimeBundle {
       cell(view, r, "pred_t2v_r1"),
       cell(view, r, "shuf_v2t_r1"),
     ]),
-    caption: "Seed s is RegDB trial s + 1: a model trained on a random half of the 60 identities, " +
+    caption:
+      "Seed s is RegDB trial s + 1: a model trained on a random half of the 60 identities, " +
       "tested on the other 30 (300 visible, 300 thermal images). The attribute labels are the " +
       "synthetic world's (the real RegDB has none; README 'RegDB-like world').",
   });
