@@ -89,13 +89,18 @@ export function regdbNumbers(
       regdb({ direction, maxRank }),
     );
     results[key] = r;
-    for (const k of [1, 5, 10, 20]) {
-      if (k <= r.cmc.length) metrics[`${key}_r${k}`] = 100 * rankK(r, k);
-    }
-    metrics[`${key}_mAP`] = 100 * r.mAP;
-    metrics[`${key}_mINP`] = 100 * r.mINP;
+    putNumbers(metrics, key, r);
   }
   return { metrics, results };
+}
+
+/** One direction's rank-1/5/10/20, mAP and mINP in percent, under `<key>_…`. */
+function putNumbers(metrics: Record<string, number>, key: string, r: EvalResult): void {
+  for (const k of [1, 5, 10, 20]) {
+    if (k <= r.cmc.length) metrics[`${key}_r${k}`] = 100 * rankK(r, k);
+  }
+  metrics[`${key}_mAP`] = 100 * r.mAP;
+  metrics[`${key}_mINP`] = 100 * r.mINP;
 }
 
 /**
@@ -111,11 +116,7 @@ export function averageRegdb(
   for (const { key } of REGDB_DIRECTIONS) {
     const r = averageResults(trials.map((t) => t[key]));
     results[key] = r;
-    for (const k of [1, 5, 10, 20]) {
-      if (k <= r.cmc.length) metrics[`${key}_r${k}`] = 100 * rankK(r, k);
-    }
-    metrics[`${key}_mAP`] = 100 * r.mAP;
-    metrics[`${key}_mINP`] = 100 * r.mINP;
+    putNumbers(metrics, key, r);
   }
   return { metrics, results };
 }
