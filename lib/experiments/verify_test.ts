@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { reproduce } from "./reproduce.ts";
+import { parseReproduceArgs, reproduce } from "./reproduce.ts";
 import { compareMetrics, verifyStored } from "./verify.ts";
 import { resultPath } from "./store.ts";
 
@@ -79,4 +79,21 @@ Deno.test("verify: retrained cells equal the stored ones; an edited stored metri
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("--verify on the command line: --tolerance needs it, a bad tolerance and --emit are refused", () => {
+  assert.equal(parseReproduceArgs(["--verify"]).verify, true);
+  assert.equal(parseReproduceArgs(["--verify", "--tolerance", "0.01"]).tolerance, 0.01);
+  assert.equal(parseReproduceArgs([]).verify, false);
+  assert.throws(() => parseReproduceArgs(["--tolerance", "1"]), /--tolerance goes with --verify/);
+  for (const bad of ["-1", "x"]) {
+    assert.throws(
+      () => parseReproduceArgs(["--verify", `--tolerance=${bad}`]),
+      new RegExp(`--tolerance must be a number ≥ 0, got "${bad}"`),
+    );
+  }
+  assert.throws(
+    () => parseReproduceArgs(["--verify", "--emit", "slurm"]),
+    /does not go with --emit/,
+  );
 });
